@@ -1,24 +1,21 @@
 //! H.264 encoding with openh264, configured for line drawings on a flat background.
 //!
-//! The crate's defaults suit video calls, not stored animations: 120 kbit/s and frame skipping would
-//! drop frames and smear thin lines. The settings here never skip a frame, give rate control a budget
-//! sized to the frame area, put an IDR frame every two seconds so players can seek, and tag the stream
-//! as BT.601 limited range so every player converts colours the same way.
+//! The openh264 crate's defaults suit video calls, not stored animations: 120 kbit/s with frame
+//! skipping would drop frames and smear thin lines. Here rate control is off, so every frame is coded
+//! at openh264's base quantiser (QP 26, adjusted per macroblock by adaptive quantisation) and none is
+//! skipped. A drawing's frames differ little, so the file stays small (about 2.7 Mbit/s for a 1080x1080
+//! epicycles animation) while lines keep an SSIM-Y near 0.997 (BENCHMARKS.md). An IDR frame every two
+//! seconds lets players seek, and the stream is tagged BT.601 limited range so every player converts
+//! colours the same way.
 
 use openh264::OpenH264API;
 use openh264::encoder::{
-    BitRate, Complexity, Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, RateControlMode,
+    Complexity, Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, RateControlMode,
     UsageType, VuiConfig,
 };
 
 use crate::frame::{Yuv420Frame, check_dimensions};
 use crate::{FPS, VideoError};
-
-/// Bits per pixel per frame that [`EncoderSettings::for_size`] budgets.
-///
-/// Line drawings change little between frames, so 0.08 bit per pixel (about 2.8 Mbit/s at 1080x1080
-/// and 30 fps) keeps lines sharp; the benchmark in BENCHMARKS.md records the SSIM it reaches.
-pub const DEFAULT_BITS_PER_PIXEL: f64 = 0.08;
 
 /// Frames between IDR frames: two seconds, so a player can seek without decoding from the start.
 pub const KEYFRAME_INTERVAL_FRAMES: u32 = 2 * FPS;
@@ -31,23 +28,14 @@ pub struct EncoderSettings {
     pub width: u32,
     /// Frame height in pixels; even.
     pub height: u32,
-    /// Target bit rate of rate control, in bits per second.
-    pub bitrate_bps: u32,
     /// Encoder threads: 1 for a worker pool that runs one encode per core, 0 lets openh264 choose.
     pub threads: u16,
 }
 
 impl EncoderSettings {
-    /// Returns settings for a `width` by `height` video at the default bit budget, single-threaded.
+    /// Returns single-threaded settings for a `width` by `height` video.
     pub fn for_size(width: u32, height: u32) -> Self {
-        let bits = f64::from(width) * f64::from(height) * f64::from(FPS) * DEFAULT_BITS_PER_PIXEL;
-        Self { width, height, bitrate_bps: bits.round() as u32, threads: 1 }
-    }
-
-    /// Sets the target bit rate in bits per second.
-    pub fn with_bitrate_bps(mut self, bitrate_bps: u32) -> Self {
-        self.bitrate_bps = bitrate_bps;
-        self
+        Self { width, height, threads: 1 }
     }
 
     /// Sets the number of encoder threads (0 lets openh264 choose).
@@ -59,8 +47,7 @@ impl EncoderSettings {
     fn to_config(self) -> EncoderConfig {
         EncoderConfig::new()
             .usage_type(UsageType::CameraVideoRealTime)
-            .rate_control_mode(RateControlMode::Bitrate)
-            .bitrate(BitRate::from_bps(self.bitrate_bps))
+            .rate_control_mode(RateControlMode::Off)
             .max_frame_rate(FrameRate::from_hz(FPS as f32))
             .skip_frames(false)
             .complexity(Complexity::Medium)
