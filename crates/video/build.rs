@@ -17,7 +17,9 @@ fn main() {
     }
 
     if std::env::var_os("OPENH264_NO_ASM").is_some() {
-        println!("cargo:warning=OPENH264_NO_ASM is set: openh264 is built without assembly and encodes about 2.5x slower");
+        println!(
+            "cargo:warning=OPENH264_NO_ASM is set: openh264 is built without assembly and encodes about 2.5x slower"
+        );
     }
 
     let nasm_works = Command::new("nasm").arg("-v").output().is_ok_and(|output| output.status.success());

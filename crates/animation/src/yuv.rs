@@ -92,11 +92,11 @@ const Y_WEIGHTS_8: [u16; 3] = [66, 129, 25];
 
 #[inline(always)]
 fn luma_u16(r: u8, g: u8, b: u8) -> u8 {
-    let weighted = Y_WEIGHTS_8[0] * u16::from(r) + Y_WEIGHTS_8[1] * u16::from(g) + Y_WEIGHTS_8[2] * u16::from(b);
+    let weighted =
+        Y_WEIGHTS_8[0] * u16::from(r) + Y_WEIGHTS_8[1] * u16::from(g) + Y_WEIGHTS_8[2] * u16::from(b);
     // At most 56100 + 128 + 4096, so no overflow; the result is within 16..=235.
     ((weighted + 128 + (16 << 8)) >> 8) as u8
 }
-
 
 fn chroma(rgb_sum: [i32; 3], weights: [i32; 3]) -> u8 {
     let weighted = weights[0] * rgb_sum[0] + weights[1] * rgb_sum[1] + weights[2] * rgb_sum[2];

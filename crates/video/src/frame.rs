@@ -46,7 +46,7 @@ impl Yuv420Frame {
 /// Checks that a video of `width` by `height` pixels can be encoded.
 pub fn check_dimensions(width: u32, height: u32) -> Result<(), VideoError> {
     let invalid = |reason| Err(VideoError::InvalidSize { width, height, reason });
-    if width % 2 != 0 || height % 2 != 0 {
+    if !width.is_multiple_of(2) || !height.is_multiple_of(2) {
         return invalid("width and height must be even for 4:2:0 video");
     }
     if width < MIN_DIMENSION || height < MIN_DIMENSION {

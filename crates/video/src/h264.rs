@@ -10,8 +10,8 @@
 
 use openh264::OpenH264API;
 use openh264::encoder::{
-    Complexity, Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, RateControlMode,
-    UsageType, VuiConfig,
+    Complexity, Encoder, EncoderConfig, FrameRate, FrameType, IntraFramePeriod, RateControlMode, UsageType,
+    VuiConfig,
 };
 
 use crate::frame::{Yuv420Frame, check_dimensions};

@@ -129,7 +129,8 @@ fn child_boxes(bytes: &[u8], start: usize, end: usize) -> Result<Vec<BoxSpan>, V
                     return Err(VideoError::Layout(format!("truncated 64-bit box size at offset {at}")));
                 }
                 let size64 = u64::from_be_bytes(bytes[at + 8..at + 16].try_into().expect("8 bytes"));
-                usize::try_from(size64).map_err(|_| VideoError::Layout(format!("box size {size64} too large")))?
+                usize::try_from(size64)
+                    .map_err(|_| VideoError::Layout(format!("box size {size64} too large")))?
             }
             size => size as usize,
         };
@@ -201,7 +202,9 @@ fn shift_chunk_offsets(bytes: &mut [u8], start: usize, end: usize, shift: u64) -
         let count = u32::from_be_bytes(bytes[count_at..entries_at].try_into().expect("4 bytes")) as usize;
         let width = if wide { 8 } else { 4 };
         if entries_at + count * width > span.end {
-            return Err(VideoError::Layout(format!("chunk offset box claims {count} entries, beyond its end")));
+            return Err(VideoError::Layout(format!(
+                "chunk offset box claims {count} entries, beyond its end"
+            )));
         }
         for entry in 0..count {
             let at = entries_at + entry * width;
@@ -211,7 +214,9 @@ fn shift_chunk_offsets(bytes: &mut [u8], start: usize, end: usize, shift: u64) -
             } else {
                 let offset = u32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
                 let shifted = u32::try_from(u64::from(offset) + shift).map_err(|_| {
-                    VideoError::Layout("chunk offset passes 4 GiB after moving moov; the file is too large".into())
+                    VideoError::Layout(
+                        "chunk offset passes 4 GiB after moving moov; the file is too large".into(),
+                    )
                 })?;
                 bytes[at..at + 4].copy_from_slice(&shifted.to_be_bytes());
             }
@@ -244,7 +249,9 @@ mod tests {
         let at = file.windows(4).position(|window| window == b"stco").expect("stco present") + 4;
         let count = u32::from_be_bytes(file[at + 4..at + 8].try_into().unwrap()) as usize;
         (0..count)
-            .map(|index| u32::from_be_bytes(file[at + 8 + index * 4..at + 12 + index * 4].try_into().unwrap()))
+            .map(|index| {
+                u32::from_be_bytes(file[at + 8 + index * 4..at + 12 + index * 4].try_into().unwrap())
+            })
             .collect()
     }
 
@@ -269,7 +276,8 @@ mod tests {
 
     #[test]
     fn faststart_leaves_faststart_file_alone() {
-        let file = [mp4_box(b"ftyp", b"isom"), mp4_box(b"moov", &stco(&[30])), mp4_box(b"mdat", b"x")].concat();
+        let file =
+            [mp4_box(b"ftyp", b"isom"), mp4_box(b"moov", &stco(&[30])), mp4_box(b"mdat", b"x")].concat();
         assert_eq!(make_faststart(file.clone()).unwrap(), file);
     }
 

@@ -23,7 +23,15 @@ fn probe_frames(mp4: &[u8]) -> Vec<Value> {
     let path = dir.path().join("probe.mp4");
     std::fs::write(&path, mp4).unwrap();
     let output = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-show_frames", "-show_entries", "frame=key_frame,pict_type"])
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_frames",
+            "-show_entries",
+            "frame=key_frame,pict_type",
+        ])
         .args(["-of", "json"])
         .arg(&path)
         .output()
@@ -43,8 +51,12 @@ fn changing_frames_are_all_kept() {
 #[test]
 fn keyframe_every_two_seconds() {
     let frames = probe_frames(&encode(EncoderSettings::for_size(320, 240), 150));
-    let keyframes: Vec<usize> =
-        frames.iter().enumerate().filter(|(_, frame)| frame["key_frame"] == 1).map(|(index, _)| index).collect();
+    let keyframes: Vec<usize> = frames
+        .iter()
+        .enumerate()
+        .filter(|(_, frame)| frame["key_frame"] == 1)
+        .map(|(index, _)| index)
+        .collect();
     assert_eq!(keyframes, vec![0, 60, 120]);
 }
 
