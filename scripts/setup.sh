@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 #   libclang-dev  bindgen, used by minimp4-sys to generate its bindings
 #   ffmpeg        ffprobe and ffmpeg check the videos in the tests
 #   chromium      plays the videos in the browser tests
+#   redis-server  the store of the edge pipeline's tests, started by the test harness
 #   nodejs, npm   run playwright-core, which drives Chromium (only when `node` or `npm` is missing,
 #                 since a Node.js from another source may already provide them)
-packages=(nasm libclang-dev clang ffmpeg chromium)
+packages=(nasm libclang-dev clang ffmpeg chromium redis-server)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -38,7 +39,13 @@ if ! rustup target list --installed | grep -qx wasm32-wasip2; then
   rustup target add wasm32-wasip2
 fi
 
+node_major=$(node --version | sed -E 's/^v([0-9]+).*/\1/')
+if [[ "$node_major" -lt 20 ]]; then
+  echo "setup: Node.js $(node --version) is too old; the browser tests need Node.js 20 or newer" >&2
+  exit 1
+fi
+
 if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
   echo "setup: installing playwright-core for the browser tests" >&2
-  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) >&2
 fi

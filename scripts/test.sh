@@ -14,11 +14,11 @@ cargo fmt --all --check
 step "lints"
 cargo clippy --locked --workspace --all-targets --release -- -D warnings
 
-step "wasm32-wasip2 build of the libraries the edge components use"
-cargo build --locked --release --target wasm32-wasip2 -p strokes -p animation
+step "wasm32-wasip2 build of the Spin components and the libraries they use"
+cargo build --locked --release --target wasm32-wasip2 -p strokes -p animation -p store -p portrait -p orders
 
 step "release build"
-cargo build --locked --release -p render-worker
+cargo build --locked --release -p render-worker -p devhost
 # openh264-sys2 falls back to plain C without saying so outside target/; fail loudly instead.
 if grep -l -E "not using any assembly|NASM compilation disabled" "$CARGO_TARGET_DIR"/release/build/openh264-sys2-*/output 2>/dev/null; then
   echo "openh264 was built without its assembly; install nasm and run: cargo clean -p openh264-sys2" >&2
@@ -26,8 +26,11 @@ if grep -l -E "not using any assembly|NASM compilation disabled" "$CARGO_TARGET_
 fi
 
 step "Rust tests"
+# The end-to-end tests start devhost, the components and workers from these paths.
+export SBH_DEVHOST_BIN="$CARGO_TARGET_DIR/release/devhost"
+export SBH_WASM_DIR="$CARGO_TARGET_DIR/wasm32-wasip2/release"
+export RENDER_WORKER_BIN="$CARGO_TARGET_DIR/release/render-worker"
 cargo test --locked --workspace --release
 
 step "browser tests (headless Chromium)"
-export RENDER_WORKER_BIN="$CARGO_TARGET_DIR/release/render-worker"
 node --test --test-reporter=spec tests/browser/

@@ -5,8 +5,10 @@
 //! those steps in order, drawing and encoding on two threads so the encoder is never left waiting.
 //!
 //! Layout:
-//! - [`pipeline`]: strokes to MP4, with progress reporting.
-//! - `main.rs`: the command line (`render-worker render PHOTO -o OUT.mp4`).
+//! - [`pipeline`]: strokes to MP4, with progress reporting and cancellation.
+//! - [`serve`]: the worker pool that renders orders from the Redis job queue.
+//! - `main.rs`: the command line (`render-worker render PHOTO -o OUT.mp4`, `render-worker serve`).
 #![forbid(unsafe_code)]
 
 pub mod pipeline;
+pub mod serve;

@@ -1,11 +1,13 @@
 //! `render-worker`: renders sketch animations.
 //!
 //! `render-worker render PHOTO -o OUT.mp4` runs the whole job on a local file with no server.
+//! `render-worker serve` runs a pool of workers on the Redis job queue of the edge components.
 
 use std::fs;
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use animation::{AnimationSpec, Style};
 use anyhow::{Context, bail};
@@ -25,6 +27,37 @@ struct Cli {
 enum Command {
     /// Turn a photo (JPEG, PNG, GIF or WebP) into an MP4 of it being sketched.
     Render(RenderArgs),
+    /// Render orders from the Redis job queue until SIGTERM or SIGINT.
+    ///
+    /// The storage key is read from the SBH_STORAGE_KEY environment variable, never from an option.
+    /// It is 64 hex digits, or ID:HEX64[,ID:HEX64] during a key rotation.
+    Serve(ServeArgs),
+}
+
+/// Environment variable holding the storage key that seals every value in Redis.
+const STORAGE_KEY_ENV: &str = "SBH_STORAGE_KEY";
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Redis URL, for example redis://127.0.0.1:6379.
+    #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
+    redis_url: String,
+
+    /// Number of workers, each rendering one job on one thread [default: number of CPU cores].
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    workers: Option<u16>,
+
+    /// Name of this process in job claims and logs [default: HOSTNAME-PID].
+    #[arg(long)]
+    name: Option<String>,
+
+    /// Seconds between two reaper scans for jobs whose worker died.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    reaper_interval_secs: u64,
+
+    /// Seconds a job in progress may take to finish after SIGTERM or SIGINT before it is requeued.
+    #[arg(long, default_value_t = 20)]
+    grace_secs: u64,
 }
 
 #[derive(Args)]
@@ -53,7 +86,7 @@ struct RenderArgs {
     size: (u32, u32),
 
     /// Video length in seconds, 5 to 30; the finished drawing is held for the last 1.5 seconds.
-    #[arg(long, default_value_t = 15.0)]
+    #[arg(long, default_value = "15", value_parser = parse_duration, allow_hyphen_values = true)]
     duration: f64,
 
     /// Also write the finished drawing as a PNG.
@@ -77,24 +110,91 @@ fn parse_size(text: &str) -> Result<(u32, u32), String> {
     Ok((width, height))
 }
 
-fn main() -> anyhow::Result<()> {
+fn parse_duration(text: &str) -> Result<f64, String> {
+    let invalid = || format!("invalid duration {text:?}: expected seconds from 5 to 30");
+    let seconds: f64 = text.trim().parse().map_err(|_| invalid())?;
+    if !(5.0..=30.0).contains(&seconds) {
+        return Err(invalid());
+    }
+    Ok(seconds)
+}
+
+fn main() -> ExitCode {
+    // Errors are printed here rather than returned from `main`, so RUST_BACKTRACE never adds a stack
+    // trace to a message meant for a person.
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+
+    // The server logs its lifecycle by default; the local command only warnings.
+    let default_filter = match cli.command {
+        Command::Render(_) => "warn",
+        Command::Serve(_) => "info",
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()),
         )
         .init();
 
-    match Cli::parse().command {
+    match cli.command {
         Command::Render(args) => render(&args),
+        Command::Serve(args) => serve(args),
     }
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let setting = match std::env::var(STORAGE_KEY_ENV) {
+        Ok(setting) if !setting.trim().is_empty() => setting,
+        Ok(_) | Err(std::env::VarError::NotPresent) => bail!(
+            "{STORAGE_KEY_ENV} is not set: set it to the storage key, 64 hex digits or ID:HEX64[,ID:HEX64]"
+        ),
+        Err(std::env::VarError::NotUnicode(_)) => bail!("{STORAGE_KEY_ENV} is invalid: it is not UTF-8 text"),
+    };
+    let keyring = store::Keyring::parse(&setting).with_context(|| format!("{STORAGE_KEY_ENV} is invalid"))?;
+    drop(setting);
+
+    let workers = match args.workers {
+        Some(workers) => usize::from(workers),
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let name = match args.name {
+        Some(name) if name.trim().is_empty() => bail!("invalid --name: it is empty"),
+        Some(name) => name,
+        None => format!("{}-{}", host_name(), std::process::id()),
+    };
+    render_worker::serve::run(render_worker::serve::ServeConfig {
+        redis_url: args.redis_url,
+        keyring,
+        workers,
+        name,
+        reaper_interval: Duration::from_secs(args.reaper_interval_secs),
+        grace: Duration::from_secs(args.grace_secs),
+    })
+}
+
+/// Returns the machine's host name, or `render-worker` where the system does not expose it.
+fn host_name() -> String {
+    fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "render-worker".to_owned())
 }
 
 fn render(args: &RenderArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    if !(5.0..=30.0).contains(&args.duration) {
-        bail!("invalid duration {} s: the range is 5 to 30 seconds", args.duration);
-    }
     let (width, height) = args.size;
     let spec = AnimationSpec {
         style: args.style,
@@ -111,9 +211,6 @@ fn render(args: &RenderArgs) -> anyhow::Result<()> {
     let strokes =
         strokes::photo_to_strokes(&photo).with_context(|| format!("cannot draw {}", args.photo.display()))?;
     drop(photo);
-    if let Some(path) = &args.strokes {
-        write_file(path, strokes::svg::to_svg(&strokes, args.background, args.sketch).as_bytes())?;
-    }
 
     // Step 2: frames are drawn and encoded, with a progress bar when stderr is a terminal.
     let progress = progress_bar();
@@ -123,16 +220,17 @@ fn render(args: &RenderArgs) -> anyhow::Result<()> {
             progress.set_position(u64::from(done));
         })?;
     progress.finish_and_clear();
-    write_file(&args.output, &rendered.mp4)?;
 
-    // Step 3: the optional poster is the final frame.
+    // Step 3: every output is prepared in memory, then written; a failed write removes the others.
+    let mut outputs = vec![(args.output.clone(), rendered.mp4.clone())];
     if let Some(path) = &args.poster {
-        let animation = animation::Animation::new(&strokes, &spec)?;
-        let frame = animation.render_final();
-        let image = image::RgbImage::from_raw(frame.width(), frame.height(), frame.to_rgb())
-            .context("final frame has the wrong size")?;
-        image.save(path).with_context(|| format!("failed to write {}", path.display()))?;
+        outputs.push((path.clone(), poster_png(&strokes, &spec)?));
     }
+    if let Some(path) = &args.strokes {
+        outputs
+            .push((path.clone(), strokes::svg::to_svg(&strokes, args.background, args.sketch).into_bytes()));
+    }
+    write_all_or_none(&outputs)?;
 
     println!(
         "wrote {} ({} frames, {:.1} s, {:.1} MB, {} strokes) in {:.1} s",
@@ -160,6 +258,25 @@ fn progress_bar() -> ProgressBar {
     bar
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    fs::write(path, bytes).with_context(|| format!("failed to write {}", path.display()))
+/// Returns the finished drawing as PNG bytes, whatever the poster path's extension.
+fn poster_png(strokes: &strokes::StrokeSet, spec: &AnimationSpec) -> anyhow::Result<Vec<u8>> {
+    let frame = animation::Animation::new(strokes, spec)?.render_final();
+    let image = image::RgbImage::from_raw(frame.width(), frame.height(), frame.to_rgb())
+        .context("final frame has the wrong size")?;
+    let mut png = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut png, image::ImageFormat::Png).context("failed to encode the poster PNG")?;
+    Ok(png.into_inner())
+}
+
+/// Writes every file, or none: after a failed write the files already written are removed.
+fn write_all_or_none(outputs: &[(PathBuf, Vec<u8>)]) -> anyhow::Result<()> {
+    for (index, (path, bytes)) in outputs.iter().enumerate() {
+        if let Err(error) = fs::write(path, bytes) {
+            for (written, _) in &outputs[..index] {
+                let _ = fs::remove_file(written);
+            }
+            return Err(error).with_context(|| format!("failed to write {}", path.display()));
+        }
+    }
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! Strokes to MP4: drawing frames on one thread while the encoder runs on the calling thread.
 
+use std::ops::ControlFlow;
 use std::sync::mpsc;
 use std::thread;
 
@@ -20,6 +21,18 @@ pub struct RenderedVideo {
     pub frame_count: u32,
 }
 
+/// The error [`render_video_until`] returns when its progress callback stops the render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderCancelled;
+
+impl std::fmt::Display for RenderCancelled {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("the render was cancelled")
+    }
+}
+
+impl std::error::Error for RenderCancelled {}
+
 /// Renders `strokes` as specified and returns the MP4.
 ///
 /// `on_progress` is called after each encoded frame with the number of frames done and the total,
@@ -29,6 +42,21 @@ pub fn render_video(
     spec: &AnimationSpec,
     encoder_threads: u16,
     mut on_progress: impl FnMut(u32, u32),
+) -> anyhow::Result<RenderedVideo> {
+    render_video_until(strokes, spec, encoder_threads, |done, total| {
+        on_progress(done, total);
+        ControlFlow::Continue(())
+    })
+}
+
+/// Renders like [`render_video`], but stops as soon as `on_progress` returns [`ControlFlow::Break`].
+///
+/// A stopped render returns an error that downcasts to [`RenderCancelled`].
+pub fn render_video_until(
+    strokes: &StrokeSet,
+    spec: &AnimationSpec,
+    encoder_threads: u16,
+    mut on_progress: impl FnMut(u32, u32) -> ControlFlow<()>,
 ) -> anyhow::Result<RenderedVideo> {
     let animation = Animation::new(strokes, spec).context("invalid animation settings")?;
     let total = animation.frame_count();
@@ -49,7 +77,7 @@ pub fn render_video(
         let drawer = scope.spawn(move || {
             let mut renderer = animation.renderer();
             while let Some(frame) = renderer.next_frame() {
-                // The encoder hung up: it failed, and its error is reported below.
+                // The encoder hung up: it failed or was cancelled, and the caller gets its error.
                 let Ok(mut yuv) = empty_receiver.recv() else { return };
                 animation::yuv::rgb_to_yuv420(frame, &mut yuv.y, &mut yuv.u, &mut yuv.v);
                 if full_sender.send(yuv).is_err() {
@@ -60,7 +88,10 @@ pub fn render_video(
 
         for yuv in full_receiver.iter() {
             writer.write_frame(&yuv)?;
-            on_progress(writer.frame_count(), total);
+            if on_progress(writer.frame_count(), total).is_break() {
+                // Returning drops the receiver, so the drawer stops at its next frame.
+                return Err(RenderCancelled.into());
+            }
             // The drawer may already be done and gone, so a failed send is fine.
             let _ = empty_sender.send(yuv);
         }

@@ -1,0 +1,196 @@
+//! Why an upload failed, and the one table that maps each reason to an HTTP status.
+
+use strokes::PhotoError;
+
+use crate::reply::Reply;
+
+/// Message sent with every 503, whatever the Redis error was (the error itself is logged).
+pub const STORAGE_UNAVAILABLE_MESSAGE: &str = "storage is unavailable; try again in a minute";
+
+/// Bytes in a mebibyte, for messages about the upload limit.
+const MIB: usize = 1024 * 1024;
+
+/// A reason an upload was rejected or could not be completed.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// The request has no `age_confirmed=true`.
+    #[error("confirm that you are 13 or older: send age_confirmed=true")]
+    AgeNotConfirmed,
+
+    /// A query parameter or `x-sketch-*` header that is not an option.
+    #[error(
+        "unknown option {name:?}; the options are style, background, sketch, size, duration, plan and age_confirmed"
+    )]
+    UnknownOption {
+        /// The parameter or header name as sent.
+        name: String,
+    },
+
+    /// An option's value is malformed or outside its limits.
+    #[error("{message}")]
+    InvalidOption {
+        /// The option's query parameter name.
+        field: &'static str,
+        /// What is wrong, with the limit where one applies.
+        message: String,
+    },
+
+    /// The request body has no bytes.
+    #[error("the request body is empty; send the photo (JPEG, PNG, GIF or WebP) as the body")]
+    EmptyBody,
+
+    /// The body, or its declared `Content-Length`, is larger than the upload limit.
+    #[error("image is larger than {} ({limit_bytes} bytes); send a smaller photo", format_mib(*limit_bytes))]
+    TooLarge {
+        /// The `max_upload_bytes` limit.
+        limit_bytes: usize,
+    },
+
+    /// The body stream failed before its end (the client went away, say).
+    #[error("the request body could not be read: {0}")]
+    BodyRead(String),
+
+    /// The photo library rejected the image.
+    #[error(transparent)]
+    Photo(#[from] PhotoError),
+
+    /// Redis could not be reached or failed a command.
+    #[error("{STORAGE_UNAVAILABLE_MESSAGE}")]
+    StorageUnavailable(String),
+
+    /// A configuration or programming error. The details are logged, not sent.
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl UploadError {
+    /// Returns the HTTP status for this error. This is the only place statuses are chosen.
+    pub fn status(&self) -> u16 {
+        match self {
+            UploadError::AgeNotConfirmed
+            | UploadError::UnknownOption { .. }
+            | UploadError::InvalidOption { .. }
+            | UploadError::EmptyBody
+            | UploadError::BodyRead(_) => 400,
+            UploadError::TooLarge { .. } => 413,
+            UploadError::Photo(photo) => photo_status(photo),
+            UploadError::StorageUnavailable(_) => 503,
+            UploadError::Internal(_) => 500,
+        }
+    }
+
+    /// Returns the option the error is about, if any.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            UploadError::AgeNotConfirmed => Some("age_confirmed"),
+            UploadError::InvalidOption { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Builds the JSON error response: `{"error": message}`, plus `"field"` for option errors.
+    pub fn to_reply(&self) -> Reply {
+        let mut body = serde_json::json!({ "error": self.to_string() });
+        if let Some(field) = self.field() {
+            body["field"] = field.into();
+        }
+        Reply::json(self.status(), &body)
+    }
+}
+
+/// Maps the photo library's rejections: the client sent nothing (400), too much (413), a format or
+/// format variant the decoder does not handle (415), or an image it cannot use (422).
+fn photo_status(error: &PhotoError) -> u16 {
+    match error {
+        PhotoError::Empty => 400,
+        PhotoError::TooLarge { .. } => 413,
+        PhotoError::UnsupportedFormat { .. } | PhotoError::UnsupportedFeature { .. } => 415,
+        PhotoError::DimensionsTooLarge { .. }
+        | PhotoError::NoPixels { .. }
+        | PhotoError::MemoryLimit { .. }
+        | PhotoError::Truncated { .. }
+        | PhotoError::Corrupt { .. }
+        | PhotoError::NoLinesFound => 422,
+    }
+}
+
+/// Formats a byte count as MiB: "10 MiB", or "9.5 MiB" when it is not a whole number of MiB.
+fn format_mib(bytes: usize) -> String {
+    if bytes.is_multiple_of(MIB) {
+        format!("{} MiB", bytes / MIB)
+    } else {
+        format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn photo_error(bytes: &[u8]) -> PhotoError {
+        strokes::photo_to_strokes(bytes).unwrap_err()
+    }
+
+    #[test]
+    fn status_table_covers_every_error() {
+        let cases: Vec<(UploadError, u16)> = vec![
+            (UploadError::AgeNotConfirmed, 400),
+            (UploadError::UnknownOption { name: "x".into() }, 400),
+            (UploadError::InvalidOption { field: "size", message: "bad".into() }, 400),
+            (UploadError::EmptyBody, 400),
+            (UploadError::BodyRead("reset".into()), 400),
+            (UploadError::TooLarge { limit_bytes: 10 * MIB }, 413),
+            (UploadError::Photo(PhotoError::Empty), 400),
+            (UploadError::Photo(PhotoError::TooLarge { len_bytes: 11 * MIB }), 413),
+            (UploadError::Photo(PhotoError::UnsupportedFormat { format: Some("BMP") }), 415),
+            (UploadError::Photo(PhotoError::Truncated { format: "PNG" }), 422),
+            (UploadError::Photo(PhotoError::DimensionsTooLarge { width: 100_000, height: 100_000 }), 422),
+            (UploadError::Photo(PhotoError::NoPixels { width: 0, height: 1 }), 422),
+            (UploadError::Photo(PhotoError::NoLinesFound), 422),
+            (UploadError::StorageUnavailable("connection refused".into()), 503),
+            (UploadError::Internal(anyhow::anyhow!("bad key setting")), 500),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status(), status, "{error:?}");
+            assert_eq!(error.to_reply().status, status, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn real_photo_errors_map_to_client_statuses() {
+        let bmp = photo_error(b"BM\x36\x00\x00\x00\x00\x00\x00\x00\x36\x00\x00\x00");
+        assert_eq!(UploadError::from(bmp).status(), 415);
+
+        let png_signature = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR";
+        let truncated = UploadError::from(photo_error(png_signature));
+        assert_eq!(truncated.status(), 422, "{truncated}");
+    }
+
+    #[test]
+    fn too_large_message_states_limit() {
+        let error = UploadError::TooLarge { limit_bytes: 10_485_760 };
+        assert_eq!(error.to_string(), "image is larger than 10 MiB (10485760 bytes); send a smaller photo");
+        let error = UploadError::TooLarge { limit_bytes: 1_572_864 };
+        assert!(error.to_string().starts_with("image is larger than 1.5 MiB"), "{error}");
+    }
+
+    #[test]
+    fn reply_names_field_of_option_errors() {
+        let reply = UploadError::InvalidOption { field: "size", message: "bad size".into() }.to_reply();
+        let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(body["field"], "size");
+        assert_eq!(body["error"], "bad size");
+
+        let reply = UploadError::StorageUnavailable("refused".into()).to_reply();
+        let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        assert_eq!(body["error"], STORAGE_UNAVAILABLE_MESSAGE);
+        assert!(body.get("field").is_none());
+        assert!(!String::from_utf8_lossy(&reply.body).contains("refused"));
+    }
+
+    #[test]
+    fn internal_error_details_stay_out_of_reply() {
+        let reply = UploadError::Internal(anyhow::anyhow!("storage_key is not 64 hex digits")).to_reply();
+        assert!(!String::from_utf8_lossy(&reply.body).contains("storage_key"));
+    }
+}
