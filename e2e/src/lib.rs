@@ -122,7 +122,7 @@ impl RedisServer {
 
 /// The devhost serving spin.toml.
 pub struct Devhost {
-    _process: Process,
+    process: Process,
     /// Base URL, such as `http://127.0.0.1:43123`.
     pub base_url: String,
 }
@@ -152,7 +152,12 @@ impl Devhost {
             .to_owned();
         // Keep draining stdout so the devhost never blocks on a full pipe.
         thread::spawn(move || for _ in lines {});
-        Self { _process: Process { child }, base_url }
+        Self { process: Process { child }, base_url }
+    }
+
+    /// Returns the devhost's process id.
+    pub fn pid(&self) -> u32 {
+        self.process.id()
     }
 }
 
@@ -196,6 +201,11 @@ impl Stack {
         let workers = start_workers(&redis.url(), workers);
         let http = ureq::Agent::config_builder().http_status_as_error(false).build().into();
         Self { http, workers, devhost, redis }
+    }
+
+    /// Returns the devhost's process id.
+    pub fn devhost_pid(&self) -> u32 {
+        self.devhost.pid()
     }
 
     /// Returns the absolute URL of `path`.

@@ -30,12 +30,16 @@ pub struct NewOrder {
     pub strokes_bytes: Vec<u8>,
     /// The strokes as SVG, sent back as an instant preview.
     pub strokes_svg: String,
+    /// Time the photo-to-strokes conversion took, in milliseconds, reported in `Server-Timing`.
+    pub conversion_ms: f64,
 }
 
 /// Converts the photo to strokes and builds the order record. Consumes the image and drops it as
 /// soon as the strokes exist.
 pub fn prepare_order(options: OrderOptions, image: Vec<u8>, now_ms: u64) -> Result<NewOrder, UploadError> {
+    let started = std::time::Instant::now();
     let stroke_set = strokes::photo_to_strokes(&image)?;
+    let conversion_ms = started.elapsed().as_secs_f64() * 1000.0;
     drop(image);
 
     let strokes_svg = strokes::to_svg(&stroke_set, options.background, options.sketch);
@@ -45,6 +49,7 @@ pub fn prepare_order(options: OrderOptions, image: Vec<u8>, now_ms: u64) -> Resu
         record: OrderRecord::new(options, now_ms),
         strokes_bytes: stroke_set.to_bytes(),
         strokes_svg,
+        conversion_ms,
     })
 }
 
@@ -100,6 +105,7 @@ pub fn created_reply(order: &NewOrder) -> Reply {
     });
     let mut reply = Reply::json(201, &body);
     reply.set_header("location", status_url);
+    reply.set_header("server-timing", format!("strokes;dur={:.1}", order.conversion_ms));
     reply
 }
 
@@ -189,6 +195,7 @@ mod tests {
             record: OrderRecord::new(options(), 1_000),
             strokes_bytes: b"strokes".to_vec(),
             strokes_svg: "<svg/>".to_owned(),
+            conversion_ms: 12.34,
         }
     }
 
@@ -271,6 +278,7 @@ mod tests {
         let token = order.token.as_text();
         assert_eq!(reply.header("location"), Some(format!("/api/orders/{token}").as_str()));
         assert_eq!(reply.header("cache-control"), Some("no-store"));
+        assert_eq!(reply.header("server-timing"), Some("strokes;dur=12.3"));
         let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
         assert_eq!(body["token"], token.as_str());
         assert_eq!(body["order_url"], format!("/orders/{token}"));
