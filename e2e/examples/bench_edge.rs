@@ -57,14 +57,19 @@ fn main() {
             _ => std::thread::sleep(Duration::from_millis(50)),
         }
     }
-    println!("upload -> ready, 15 s 1080x1080 epicycles, one worker: {:.2} s", started.elapsed().as_secs_f64());
+    println!(
+        "upload -> ready, 15 s 1080x1080 epicycles, one worker: {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 fn twelve_megapixel_jpeg(sample: &[u8]) -> Vec<u8> {
     let photo = image::load_from_memory(sample).expect("decode sample");
     let resized = photo.resize_exact(4000, 3000, image::imageops::FilterType::Triangle).to_rgb8();
     let mut jpeg = Cursor::new(Vec::new());
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&resized).expect("encode JPEG");
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .encode_image(&resized)
+        .expect("encode JPEG");
     jpeg.into_inner()
 }
 
