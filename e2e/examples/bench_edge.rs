@@ -3,7 +3,7 @@
 //!
 //! Run through `scripts/bench-edge.sh`, which builds the binaries and sets the paths the harness reads.
 //! The wasm column is the conversion time the component measures around `strokes::photo_to_strokes`
-//! and reports in `Server-Timing`; the round-trip column adds reading the body over HTTP, a fresh
+//! and reports in `Server-Timing`. The round-trip column adds reading the body over HTTP, a fresh
 //! instance, sealing and three Redis writes. The native column times the same library call natively.
 
 use std::io::Cursor;

@@ -69,13 +69,13 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts redis-server and waits until it answers PING.
+    /// Starts redis-server and waits until it replies to PING.
     pub fn start() -> Self {
         let port = free_port();
         Self::start_on(port)
     }
 
-    /// Starts redis-server on `port` and waits until it answers PING.
+    /// Starts redis-server on `port` and waits until it replies to PING.
     pub fn start_on(port: u16) -> Self {
         let child = Command::new("redis-server")
             .args(["--bind", "127.0.0.1", "--port", &port.to_string(), "--save", "", "--appendonly", "no"])

@@ -191,7 +191,7 @@ fn upload_renders_serves_and_deletes() {
     let past_end = get(&stack, &video_path, Some(&format!("bytes={size}-")));
     assert_eq!(past_end.status, 416);
 
-    // Nothing in Redis holds the upload, a plaintext MP4 or plaintext order JSON.
+    // No Redis value contains the upload, a plaintext MP4 or plaintext order JSON.
     let probe = &ASTRONAUT[ASTRONAUT.len() / 2..ASTRONAUT.len() / 2 + 64];
     for (key, value) in redis_dump(&stack) {
         assert!(!value.windows(probe.len()).any(|window| window == probe), "{key} holds upload bytes");
@@ -256,7 +256,7 @@ fn bad_uploads_are_rejected_and_store_nothing() {
         ("no age confirmation", "style=pen&size=720x720&duration=5", ASTRONAUT, 400),
         ("odd size", "size=721x720&age_confirmed=true", ASTRONAUT, 400),
     ];
-    // The component may answer before reading the body (bad options), so every case goes through a
+    // The component may respond before reading the body (bad options), so every case goes through a
     // socket that tolerates the server closing early.
     for (name, query, body, expected) in cases {
         let (status, message) = post_raw(&stack, &format!("/api/portraits?{query}"), body);
@@ -264,7 +264,7 @@ fn bad_uploads_are_rejected_and_store_nothing() {
         assert!(!message.is_empty(), "{name}: no message");
     }
 
-    // The host answers 413 as soon as it sees the length, before the body is sent.
+    // The host responds 413 as soon as it reads the length, before the body is sent.
     let (status, message) = post_raw(&stack, &format!("/api/portraits?{QUICK}"), &oversize);
     assert_eq!(status, 413, "{message}");
     assert!(message.contains("10 MiB"), "message does not name the limit: {message}");
@@ -287,7 +287,7 @@ fn post_raw(stack: &Stack, path: &str, body: &[u8]) -> (u16, String) {
         body.len()
     );
     socket.write_all(head.as_bytes()).expect("send request head");
-    // The server may stop reading once it has answered; a failed write here is expected.
+    // The server may stop reading once it has responded, so a failed write here is expected.
     let _ = socket.write_all(body);
     let mut response = Vec::new();
     let _ = socket.read_to_end(&mut response);

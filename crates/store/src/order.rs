@@ -8,7 +8,7 @@ use strokes::Rgb;
 /// Milliseconds in an hour.
 const HOUR_MS: u64 = 60 * 60 * 1000;
 
-/// What the visitor paid for, which sets how long the order is kept.
+/// The plan the visitor paid for, which sets how long the order is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Plan {
@@ -81,7 +81,7 @@ impl OrderOptions {
     }
 }
 
-/// Where an order's render stands.
+/// Progress of an order's render.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "lowercase")]
 pub enum OrderStatus {
@@ -101,7 +101,7 @@ pub enum OrderStatus {
     },
 }
 
-/// The stored MP4: enough to answer range requests without reading every chunk.
+/// Facts about the stored MP4, enough to serve range requests without reading every chunk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VideoInfo {
     /// File size in bytes.

@@ -14,7 +14,7 @@ pub const SEAL_OVERHEAD_BYTES: usize = 1 + NONCE_BYTES + TAG_BYTES;
 const NONCE_BYTES: usize = 12;
 const TAG_BYTES: usize = 16;
 
-/// Why a keyring could not be built or a value not be sealed or opened.
+/// Error from building a keyring, sealing or opening a value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SealError {
     /// The key setting is not in the `ID:HEX,ID:HEX` form (or a bare 64-hex-digit key).

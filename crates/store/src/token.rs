@@ -1,7 +1,7 @@
 //! Order tokens and the ids derived from them.
 //!
 //! A visitor's order URL carries an [`OrderToken`]: 16 random bytes, base64url without padding
-//! (22 characters). Redis never sees the token itself, only its [`OrderId`] (the first 16 bytes of
+//! (22 characters). Redis never stores the token itself, only its [`OrderId`] (the first 16 bytes of
 //! SHA-256 of the token, in hex), so a copy of the database does not contain working order links.
 
 use std::fmt;
@@ -16,7 +16,7 @@ pub const TOKEN_BYTES: usize = 16;
 /// Length of a token's text form: 16 bytes in base64url without padding.
 pub const TOKEN_CHARS: usize = 22;
 
-/// Why a token string was rejected.
+/// Error from parsing or generating a token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     /// The text is not 22 base64url characters.
