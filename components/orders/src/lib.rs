@@ -6,11 +6,13 @@
 //! | `GET /api/orders/{token}/animation.mp4` | the MP4: `200`, `206` for a range, `304`, `409` until ready, `416` |
 //! | `DELETE /api/orders/{token}` | `204` after every key of the order is deleted |
 //! | `GET /api/orders/{token}/data` | `200` JSON export, as the attachment `order-data.json` |
+//! | `GET /orders/{token}` | `200` the order page (`static/order.html`, built in) |
 //!
-//! An unknown, expired, deleted or malformed token gets `404` with one identical body. Every response
-//! sends `Referrer-Policy: no-referrer` and `Cache-Control: no-store`, except that the video sends
-//! `private, max-age` bounded by the order's expiry. A path with the wrong method gets `405` with
-//! `Allow`.
+//! An unknown, expired, deleted or malformed token gets `404` with one identical body: JSON on the
+//! API, an HTML page on the order page. Every response sends `Referrer-Policy: no-referrer` and
+//! `Cache-Control: no-store`, except that the video sends `private, max-age` bounded by the order's
+//! expiry. The order page and its error pages also send the site's Content-Security-Policy, which
+//! depends on the `ga_measurement_id` variable. A path with the wrong method gets `405` with `Allow`.
 //!
 //! Layout:
 //! - [`route`]: path and method to an [`Action`](route::Action).
@@ -18,11 +20,17 @@
 //! - [`view`]: the status JSON.
 //! - [`video`] and [`range`]: the video route and `Range` parsing.
 //! - [`export`]: the data export.
+//! - [`page`]: the order page and its HTML error pages; [`csp`]: the policy, shared with the site
+//!   component.
 //! - [`error`]: every failure and its HTTP status, in one table; [`reply`]: a plain response value.
 //! - `adapter` (wasm only): the Spin entry point, which reads variables and the request.
 
+// The site component's policy source, compiled here too so the order page sends the same policy.
+#[path = "../../site/src/csp.rs"]
+pub mod csp;
 pub mod error;
 pub mod export;
+pub mod page;
 pub mod range;
 pub mod reply;
 pub mod route;
@@ -69,6 +77,19 @@ pub fn handle_action<R: RedisCommands>(
     }
 }
 
+/// Serves the order page of `token` when the order exists and has not expired. `policy` is the
+/// `Content-Security-Policy` to send. An error is turned into HTML by [`page::error_page`].
+pub fn handle_page<R: RedisCommands>(
+    redis: &R,
+    keyring: &Keyring,
+    token: &OrderToken,
+    policy: &str,
+    now_ms: u64,
+) -> Result<Reply, OrderError> {
+    OrderStore::new(redis, keyring, token).load_record(now_ms)?;
+    Ok(page::order_page(policy))
+}
+
 /// Reads the `download` query parameter: `1` or `true` asks for the video as an attachment.
 pub fn wants_download(query: &str) -> bool {
     form_urlencoded::parse(query.as_bytes())
@@ -98,10 +119,18 @@ mod adapter {
 
     #[http_component]
     fn handle_orders(request: Request) -> Response {
-        let reply = respond(&request).unwrap_or_else(|error| {
-            log_error(&error);
-            error.to_reply()
-        });
+        let reply = if request.path().starts_with(crate::route::PAGE_PREFIX) {
+            let policy = crate::csp::content_security_policy(read_measurement_id().as_ref());
+            respond_page(&request, &policy).unwrap_or_else(|error| {
+                log_error(&error);
+                crate::page::error_page(&error, &policy)
+            })
+        } else {
+            respond(&request).unwrap_or_else(|error| {
+                log_error(&error);
+                error.to_reply()
+            })
+        };
         let mut builder = Response::builder();
         builder.status(reply.status);
         for (name, value) in reply.headers {
@@ -112,14 +141,7 @@ mod adapter {
 
     fn respond(request: &Request) -> Result<Reply, OrderError> {
         let (token, action) = crate::route::route(&request.method().to_string(), request.path())?;
-
-        let redis_url =
-            spin_sdk::variables::get("redis_url").context("could not read the redis_url variable")?;
-        let storage_key =
-            spin_sdk::variables::get("storage_key").context("could not read the storage_key variable")?;
-        let keyring = Keyring::parse(&storage_key).context("invalid storage_key variable")?;
-        let connection = spin_sdk::redis::Connection::open(&redis_url)
-            .map_err(|error| OrderError::StorageUnavailable(format!("failed to connect: {error}")))?;
+        let (connection, keyring) = open_storage()?;
 
         let header = |name: &str| request.header(name).and_then(|value| value.as_str());
         let video_request = VideoRequest {
@@ -129,6 +151,37 @@ mod adapter {
             download: crate::wants_download(request.query()),
         };
         crate::handle_action(&connection, &keyring, &token, action, &video_request, crate::now_ms()?)
+    }
+
+    fn respond_page(request: &Request, policy: &str) -> Result<Reply, OrderError> {
+        let token = crate::route::page_route(&request.method().to_string(), request.path())?;
+        let (connection, keyring) = open_storage()?;
+        crate::handle_page(&connection, &keyring, &token, policy, crate::now_ms()?)
+    }
+
+    fn open_storage() -> Result<(spin_sdk::redis::Connection, Keyring), OrderError> {
+        let redis_url =
+            spin_sdk::variables::get("redis_url").context("could not read the redis_url variable")?;
+        let storage_key =
+            spin_sdk::variables::get("storage_key").context("could not read the storage_key variable")?;
+        let keyring = Keyring::parse(&storage_key).context("invalid storage_key variable")?;
+        let connection = spin_sdk::redis::Connection::open(&redis_url)
+            .map_err(|error| OrderError::StorageUnavailable(format!("failed to connect: {error}")))?;
+        Ok((connection, keyring))
+    }
+
+    /// Reads the analytics measurement id for the page's policy. A missing or invalid variable turns
+    /// analytics off and is logged.
+    fn read_measurement_id() -> Option<crate::csp::MeasurementId> {
+        match spin_sdk::variables::get("ga_measurement_id") {
+            Ok(value) => crate::csp::measurement_id_from_variable(&value),
+            Err(error) => {
+                eprintln!(
+                    "orders: could not read the ga_measurement_id variable: {error}; analytics stays off"
+                );
+                None
+            }
+        }
     }
 
     /// Logs failures the operator must see. Client errors are not logged, and tokens never are.
@@ -200,6 +253,11 @@ mod tests {
         fn run(&self, action: Action, request: &VideoRequest<'_>) -> Reply {
             handle_action(&self.redis, &self.keyring, &self.token, action, request, NOW_MS)
                 .unwrap_or_else(|error| error.to_reply())
+        }
+
+        fn page(&self, policy: &str) -> Reply {
+            handle_page(&self.redis, &self.keyring, &self.token, policy, NOW_MS)
+                .unwrap_or_else(|error| page::error_page(&error, policy))
         }
     }
 
@@ -459,5 +517,74 @@ mod tests {
         assert!(!wants_download(""));
         assert!(!wants_download("download=0"));
         assert!(!wants_download("downloads=1"));
+    }
+
+    #[test]
+    fn order_page_has_page_headers() {
+        let fixture = Fixture::new();
+        fixture.put_record(&OrderRecord::new(options(), CREATED_MS));
+        let policy = csp::content_security_policy(None);
+
+        let reply = fixture.page(&policy);
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.body, page::ORDER_PAGE.as_bytes());
+        assert_eq!(reply.header("content-type"), Some("text/html; charset=utf-8"));
+        assert_eq!(reply.header("referrer-policy"), Some("no-referrer"));
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+        assert_eq!(reply.header("content-security-policy"), Some(policy.as_str()));
+        assert!(!policy.contains("google"), "{policy}");
+    }
+
+    #[test]
+    fn order_page_policy_follows_measurement_id() {
+        let fixture = Fixture::new();
+        fixture.put_record(&OrderRecord::new(options(), CREATED_MS));
+        let id = csp::MeasurementId::parse("G-ABC123").unwrap();
+        let policy = csp::content_security_policy(Some(&id));
+
+        let reply = fixture.page(&policy);
+        let sent = reply.header("content-security-policy").unwrap();
+        assert!(sent.contains("script-src 'self' https://www.googletagmanager.com;"), "{sent}");
+    }
+
+    #[test]
+    fn order_page_of_missing_order_is_html_404() {
+        let policy = csp::content_security_policy(None);
+
+        let unknown = Fixture::new();
+        let expired = Fixture::new();
+        let mut record = OrderRecord::new(options(), CREATED_MS);
+        record.expires_at_ms = NOW_MS;
+        expired.put_record(&record);
+
+        for (case, fixture) in [("unknown", unknown), ("expired", expired)] {
+            let reply = fixture.page(&policy);
+            assert_eq!(reply.status, 404, "{case}");
+            assert_eq!(reply.body, page::NOT_FOUND_PAGE.as_bytes(), "{case}");
+            assert_eq!(reply.header("content-type"), Some("text/html; charset=utf-8"), "{case}");
+            assert_eq!(reply.header("referrer-policy"), Some("no-referrer"), "{case}");
+            assert_eq!(reply.header("content-security-policy"), Some(policy.as_str()), "{case}");
+        }
+    }
+
+    #[test]
+    fn order_page_after_delete_is_404() {
+        let fixture = Fixture::new();
+        fixture.put_record(&OrderRecord::new(options(), CREATED_MS));
+        let policy = csp::content_security_policy(None);
+        assert_eq!(fixture.page(&policy).status, 200);
+
+        assert_eq!(fixture.run(Action::Delete, &VideoRequest::default()).status, 204);
+        assert_eq!(fixture.page(&policy).status, 404);
+    }
+
+    #[test]
+    fn order_page_storage_failure_is_html_503() {
+        let fixture = Fixture::new();
+        fixture.redis.fail_all();
+        let reply = fixture.page(&csp::content_security_policy(None));
+        assert_eq!(reply.status, 503);
+        assert_eq!(reply.header("content-type"), Some("text/html; charset=utf-8"));
     }
 }

@@ -4,8 +4,11 @@ use store::OrderToken;
 
 use crate::error::OrderError;
 
-/// Prefix of every path this component serves.
+/// Prefix of every API path this component serves.
 pub const PREFIX: &str = "/api/orders/";
+
+/// Prefix of the order page, `/orders/{token}`.
+pub const PAGE_PREFIX: &str = "/orders/";
 
 /// What a request asks to do with its order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +43,17 @@ pub fn route(method: &str, path: &str) -> Result<(OrderToken, Action), OrderErro
         (Some(_), _) => return Err(OrderError::NotFound),
     };
     Ok((token, action))
+}
+
+/// Parses a request for the order page, `GET /orders/{token}`. As in [`route`], a malformed token or
+/// any longer path is [`OrderError::NotFound`], checked before the method.
+pub fn page_route(method: &str, path: &str) -> Result<OrderToken, OrderError> {
+    let token_text = path.strip_prefix(PAGE_PREFIX).ok_or(OrderError::NotFound)?;
+    let token = OrderToken::parse(token_text).map_err(|_| OrderError::NotFound)?;
+    match method {
+        "GET" => Ok(token),
+        _ => Err(OrderError::MethodNotAllowed { allow: "GET" }),
+    }
 }
 
 #[cfg(test)]
@@ -100,5 +114,34 @@ mod tests {
             assert!(matches!(route("GET", &path), Err(OrderError::NotFound)), "{path}");
         }
         assert!(matches!(route("POST", "/api/orders/short"), Err(OrderError::NotFound)));
+    }
+
+    #[test]
+    fn page_route_reads_token() {
+        let token = token_text();
+        let parsed = page_route("GET", &format!("/orders/{token}")).unwrap();
+        assert_eq!(parsed.as_text(), token);
+
+        let error = page_route("POST", &format!("/orders/{token}")).unwrap_err();
+        assert!(matches!(error, OrderError::MethodNotAllowed { allow: "GET" }), "{error:?}");
+    }
+
+    #[test]
+    fn page_route_rejects_other_paths() {
+        let token = token_text();
+        let paths = [
+            "/orders/".to_owned(),
+            "/orders/short".to_owned(),
+            format!("/orders/{token}x"),
+            format!("/orders/{token}/"),
+            format!("/orders/{token}/animation.mp4"),
+            format!("/orders//{token}"),
+            format!("/api/orders/{token}"),
+            format!("/order/{token}"),
+        ];
+        for path in paths {
+            assert!(matches!(page_route("GET", &path), Err(OrderError::NotFound)), "{path}");
+        }
+        assert!(matches!(page_route("POST", "/orders/short"), Err(OrderError::NotFound)));
     }
 }
