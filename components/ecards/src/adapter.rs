@@ -1,0 +1,195 @@
+//! The Spin entry point: reads the request and variables, runs the handlers, sends the mail through
+//! Spin's outbound HTTP, and converts the reply.
+#![allow(unsafe_code, reason = "spin-sdk's #[http_component] expands to the exported C-ABI entry point")]
+
+use anyhow::Context;
+use spin_sdk::http::{IncomingRequest, Method, Request, Response};
+use spin_sdk::http_component;
+
+use crate::handlers::{self, IN_REQUEST_RETRIES, IN_REQUEST_RETRY_DELAY_MS, Route};
+use crate::{Config, ConfigValues, Reply};
+
+#[http_component]
+async fn handle_ecards(request: IncomingRequest) -> Response {
+    let reply = serve(request).await;
+    let mut builder = Response::builder();
+    builder.status(reply.status);
+    for (name, value) in reply.headers {
+        builder.header(name, value);
+    }
+    builder.body(reply.body).build()
+}
+
+fn header(request: &IncomingRequest, name: &str) -> Option<String> {
+    request.headers().get(name).first().map(|value| String::from_utf8_lossy(value).into_owned())
+}
+
+async fn serve(request: IncomingRequest) -> Reply {
+    let path_and_query = request.path_with_query().unwrap_or_default();
+    let (path, query) = path_and_query.split_once('?').unwrap_or((&path_and_query, ""));
+    let method = match request.method() {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Delete => "DELETE",
+        _ => "OTHER",
+    };
+    let route = match handlers::route(method, path) {
+        Ok(route) => route,
+        Err(reply) => return reply,
+    };
+
+    if let Route::Pixel(token) = route {
+        // The GIF is returned even when recording fails, such as with Redis down or a bad variable.
+        let user_agent = header(&request, "user-agent");
+        let client_addr = header(&request, "spin-client-addr");
+        if let Err(error) = record_pixel(&token, user_agent.as_deref(), client_addr.as_deref()) {
+            eprintln!("ecards: could not record a pixel hit: {error:#}");
+        }
+        return handlers::pixel_reply();
+    }
+
+    let config = match read_config() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("ecards: configuration error: {error:#}");
+            return handlers::error_reply(500, "server configuration error");
+        }
+    };
+    let redis = match spin_sdk::redis::Connection::open(&config.redis_url) {
+        Ok(redis) => redis,
+        Err(error) => {
+            eprintln!("ecards: storage unavailable: failed to connect: {error}");
+            return handlers::error_reply(503, "storage unavailable; try again later");
+        }
+    };
+    let token = handlers::query_token(query);
+    match route {
+        Route::Stats(id) => handlers::stats(&redis, &config.keyring, &id, token.as_deref()),
+        Route::Delete(id) => handlers::purge(&redis, &config.keyring, &id, token.as_deref()),
+        Route::Create => {
+            let body = request.into_body().await.unwrap_or_default();
+            create_and_send(&redis, &config, &body).await
+        }
+        Route::Pixel(_) => handlers::pixel_reply(),
+    }
+}
+
+fn record_pixel(token: &str, user_agent: Option<&str>, client_addr: Option<&str>) -> anyhow::Result<()> {
+    let redis_url = spin_sdk::variables::get("redis_url").context("could not read the redis_url variable")?;
+    let storage_key =
+        spin_sdk::variables::get("storage_key").context("could not read the storage_key variable")?;
+    let keyring = store::Keyring::parse(&storage_key).context("invalid storage_key variable")?;
+    let redis = spin_sdk::redis::Connection::open(&redis_url)
+        .map_err(|error| anyhow::anyhow!("failed to connect to Redis: {error}"))?;
+    handlers::record_pixel_hit(&redis, &keyring, token, user_agent, client_addr, crate::now_ms()?)?;
+    Ok(())
+}
+
+async fn create_and_send(redis: &spin_sdk::redis::Connection, config: &Config, body: &[u8]) -> Reply {
+    let now_ms = match crate::now_ms() {
+        Ok(now_ms) => now_ms,
+        Err(error) => {
+            eprintln!("ecards: clock error: {error:#}");
+            return handlers::error_reply(500, "server clock error");
+        }
+    };
+    let created = match handlers::create(redis, config, body, now_ms) {
+        Ok(created) => created,
+        Err(reply) => return reply,
+    };
+    let provider = config.provider.provider();
+    let mut delivered = 0usize;
+    for send in &created.sends {
+        let (outcome, attempts) = send_with_retries(provider, &send.request).await;
+        if outcome == ecards::SendOutcome::Delivered {
+            delivered += 1;
+        } else {
+            // The reason may quote the address, so only the ids are logged.
+            eprintln!(
+                "ecards: send failed ecard_id={} recipient_id={} attempts={attempts}",
+                created.id, send.recipient_id
+            );
+        }
+        let now_ms = crate::now_ms().unwrap_or(now_ms);
+        if let Err(error) = handlers::record_delivery(
+            redis,
+            &config.keyring,
+            &created,
+            &send.recipient_id,
+            &outcome,
+            attempts,
+            now_ms,
+        ) {
+            eprintln!(
+                "ecards: could not store the delivery state ecard_id={} recipient_id={}: {error:#}",
+                created.id, send.recipient_id
+            );
+        }
+    }
+    eprintln!(
+        "ecards: e-card sent ecard_id={} recipients={} delivered={delivered} provider={}",
+        created.id,
+        created.sends.len(),
+        provider.as_str()
+    );
+    created.reply
+}
+
+/// Sends one request, retrying retryable outcomes [`IN_REQUEST_RETRIES`] times; returns the last
+/// outcome and the number of attempts.
+async fn send_with_retries(
+    provider: ecards::Provider,
+    request: &ecards::HttpRequest,
+) -> (ecards::SendOutcome, u32) {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let outcome = send_once(provider, request).await;
+        let retry =
+            matches!(outcome, ecards::SendOutcome::RetryableError(_)) && attempts <= IN_REQUEST_RETRIES;
+        if !retry {
+            return (outcome, attempts);
+        }
+        eprintln!(
+            "ecards: provider send failed, retrying in {IN_REQUEST_RETRY_DELAY_MS} ms (attempt {attempts})"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(IN_REQUEST_RETRY_DELAY_MS));
+    }
+}
+
+async fn send_once(provider: ecards::Provider, request: &ecards::HttpRequest) -> ecards::SendOutcome {
+    let mut builder = Request::builder();
+    builder.method(Method::Post).uri(request.url.clone());
+    for (name, value) in &request.headers {
+        builder.header(name.clone(), value.clone());
+    }
+    let outgoing = builder.body(request.body.clone()).build();
+    match spin_sdk::http::send::<_, Response>(outgoing).await {
+        Ok(response) => ecards::classify_response(provider, *response.status(), response.body()),
+        // NOTE: no timeout is set, so a provider that accepts the connection and never answers
+        // holds the request until the host gives up.
+        Err(error) => ecards::SendOutcome::RetryableError(format!("request failed: {error}")),
+    }
+}
+
+fn read_config() -> anyhow::Result<Config> {
+    let variable = |name: &str| {
+        spin_sdk::variables::get(name).with_context(|| format!("could not read the {name} variable"))
+    };
+    let redis_url = variable("redis_url")?;
+    let storage_key = variable("storage_key")?;
+    let mail_provider = variable("mail_provider")?;
+    let mail_api_base = variable("mail_api_base")?;
+    let mail_api_token = variable("mail_api_token")?;
+    let mail_from_email = variable("mail_from_email")?;
+    let site_base_url = variable("site_base_url")?;
+    Config::from_values(&ConfigValues {
+        redis_url: &redis_url,
+        storage_key: &storage_key,
+        mail_provider: &mail_provider,
+        mail_api_base: &mail_api_base,
+        mail_api_token: &mail_api_token,
+        mail_from_email: &mail_from_email,
+        site_base_url: &site_base_url,
+    })
+}

@@ -1,0 +1,397 @@
+//! The request handlers as plain functions over [`RedisCommands`], so they test without a Spin host.
+//! Outbound HTTP stays in the adapter: [`create`] returns the provider requests and
+//! [`record_delivery`] stores each outcome.
+
+use anyhow::Context;
+use serde_json::json;
+use store::{Keyring, OrderToken};
+
+use crate::Config;
+use crate::reply::Reply;
+use crate::storage::{
+    self, Delivery, EcardKeys, EcardRecord, LinkTarget, RETENTION_MS, RedisCommands, StoredHit,
+    StoredRecipient,
+};
+
+/// Retries of a 5xx, 429 or 408 response, or a failed connection, made inside the `POST` request.
+///
+/// NOTE: the `ecards` crate's schedule (1 s, 4 s, 16 s, 60 s) is meant for a background sender,
+/// which does not exist yet. Inside a request the wait is capped instead: at most two quick
+/// retries [`IN_REQUEST_RETRY_DELAY_MS`] apart, so a recipient costs at most three attempts.
+pub const IN_REQUEST_RETRIES: u32 = 2;
+
+/// Wait before each in-request retry, in milliseconds.
+pub const IN_REQUEST_RETRY_DELAY_MS: u64 = 200;
+
+/// A failed request with its HTTP status and a JSON body `{"error": …}`.
+pub fn error_reply(status: u16, message: &str) -> Reply {
+    Reply::json(status, &json!({ "error": message }))
+}
+
+/// A route of this component, parsed from method and path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// `POST /api/ecards`.
+    Create,
+    /// `GET /t/{token}.gif`, with the token text.
+    Pixel(String),
+    /// `GET /api/ecards/{id}/stats`.
+    Stats(String),
+    /// `DELETE /api/ecards/{id}`.
+    Delete(String),
+}
+
+/// Parses the method and path (without the query); `Err` is the reply to send instead.
+pub fn route(method: &str, path: &str) -> Result<Route, Reply> {
+    if let Some(file) = path.strip_prefix("/t/") {
+        // Every pixel path answers with the GIF, even a malformed one, so a mail never shows a
+        // broken image.
+        let token = file.strip_suffix(".gif").unwrap_or(file);
+        return Ok(Route::Pixel(token.to_owned()));
+    }
+    if path == "/api/ecards" {
+        return if method == "POST" {
+            Ok(Route::Create)
+        } else {
+            let mut reply = error_reply(405, "method not allowed; create an e-card with POST");
+            reply.set_header("allow", "POST");
+            Err(reply)
+        };
+    }
+    let rest = path.strip_prefix("/api/ecards/").ok_or_else(|| error_reply(404, "not found"))?;
+    match (rest.split_once('/'), method) {
+        (Some((id, "stats")), "GET") => Ok(Route::Stats(id.to_owned())),
+        (None, "DELETE") => Ok(Route::Delete(rest.to_owned())),
+        (Some((_, "stats")), _) => {
+            let mut reply = error_reply(405, "method not allowed; read stats with GET");
+            reply.set_header("allow", "GET");
+            Err(reply)
+        }
+        (None, _) => {
+            let mut reply = error_reply(405, "method not allowed; purge an e-card with DELETE");
+            reply.set_header("allow", "DELETE");
+            Err(reply)
+        }
+        _ => Err(error_reply(404, "not found")),
+    }
+}
+
+/// Returns the `token` query parameter.
+pub fn query_token(query: &str) -> Option<String> {
+    query.split('&').find_map(|pair| pair.strip_prefix("token=")).map(str::to_owned)
+}
+
+/// One recipient's mail, ready to send.
+pub struct PendingSend {
+    /// The recipient id, such as `r0`.
+    pub recipient_id: String,
+    /// The provider request.
+    pub request: ecards::HttpRequest,
+}
+
+/// A created, stored e-card and the mail still to send.
+pub struct CreatedEcard {
+    /// The e-card id.
+    pub id: String,
+    /// The stored record.
+    pub record: EcardRecord,
+    /// The `201` reply.
+    pub reply: Reply,
+    /// One request per recipient.
+    pub sends: Vec<PendingSend>,
+}
+
+/// Validates a `POST /api/ecards` body, stores the e-card and builds each recipient's provider
+/// request. `Err` is the reply to send: `400` naming the fields, or `501` for a future `send_at`.
+pub fn create(
+    redis: &impl RedisCommands,
+    config: &Config,
+    body: &[u8],
+    now_ms: u64,
+) -> Result<CreatedEcard, Reply> {
+    let card = match ecards::EcardRequest::parse_json(body, now_ms) {
+        Ok(card) => card,
+        Err(ecards::RequestError::Json(message)) => {
+            return Err(error_reply(400, &format!("invalid request body: {message}")));
+        }
+        Err(ecards::RequestError::Invalid(errors)) => {
+            let message = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
+            return Err(Reply::json(400, &json!({ "error": message, "fields": errors })));
+        }
+    };
+    if let ecards::SendTime::At(_) = card.send_time {
+        // NOTE: scheduled sending is not built yet; a `send_at` in the past validates as `Now`.
+        return Err(error_reply(
+            501,
+            "scheduled sending is not available yet; leave out send_at to send now",
+        ));
+    }
+    store_and_build(redis, config, card, now_ms).map_err(|error| {
+        eprintln!("ecards: could not create an e-card: {error:#}");
+        error_reply(503, "storage unavailable; try again later")
+    })
+}
+
+fn new_token() -> anyhow::Result<OrderToken> {
+    OrderToken::generate().context("could not draw a token")
+}
+
+fn store_and_build(
+    redis: &impl RedisCommands,
+    config: &Config,
+    card: ecards::ValidEcard,
+    now_ms: u64,
+) -> anyhow::Result<CreatedEcard> {
+    // The id is the hash of a random token that is then dropped: 128 random bits, hex, which fits
+    // the provider's id rules (no hyphen).
+    let id = new_token()?.order_id().to_string();
+    let sender_token = new_token()?;
+    let expires_at_ms = now_ms + RETENTION_MS;
+    let mut recipients = Vec::with_capacity(card.recipients.len());
+    let mut sends = Vec::with_capacity(card.recipients.len());
+    for (index, person) in card.recipients.iter().enumerate() {
+        let recipient_id = format!("r{index}");
+        let pixel_token = new_token()?;
+        let view_token = new_token()?;
+        let links =
+            ecards::RecipientLinks::new(&config.mail.base_url, &pixel_token.as_text(), &view_token.as_text())
+                .context("could not build the recipient links")?;
+        let mail = ecards::build_mail(&card, person, &links, &config.mail);
+        let ids = ecards::SendIds::new(&id, &recipient_id).context("invalid send ids")?;
+        sends.push(PendingSend {
+            recipient_id: recipient_id.clone(),
+            request: ecards::build_request(&config.provider, &mail, &ids),
+        });
+        recipients.push(StoredRecipient {
+            id: recipient_id,
+            pixel_hash: pixel_token.order_id().to_string(),
+            view_hash: view_token.order_id().to_string(),
+        });
+    }
+
+    let record = EcardRecord {
+        card,
+        sender_token_hash: sender_token.order_id().to_string(),
+        recipients,
+        created_at_ms: now_ms,
+        expires_at_ms,
+    };
+    let written = write_ecard(redis, &config.keyring, &id, &record);
+    if let Err(error) = written {
+        // Best effort: a failed create leaves nothing behind.
+        let _ = storage::delete_keys(redis, &record.all_keys(&id));
+        return Err(error);
+    }
+
+    let stats_url = format!("/api/ecards/{id}/stats?token={}", sender_token.as_text());
+    let mut reply = Reply::json(
+        201,
+        &json!({
+            "id": id,
+            "stats_url": stats_url,
+            "expires_at": store::time::format_rfc3339_ms(expires_at_ms),
+        }),
+    );
+    reply.set_header("location", stats_url);
+    Ok(CreatedEcard { id, record, reply, sends })
+}
+
+fn write_ecard(
+    redis: &impl RedisCommands,
+    keyring: &Keyring,
+    id: &str,
+    record: &EcardRecord,
+) -> anyhow::Result<()> {
+    let keys = EcardKeys::new(id);
+    for recipient in &record.recipients {
+        let pending = Delivery {
+            state: "pending".into(),
+            reason: None,
+            attempts: 0,
+            updated_at_ms: record.created_at_ms,
+        };
+        storage::set_sealed(redis, keyring, &keys.delivery(&recipient.id), &pending, record.expires_at_ms)?;
+        let target = LinkTarget {
+            ecard_id: id.to_owned(),
+            recipient_id: recipient.id.clone(),
+            sent_at_ms: record.created_at_ms,
+            expires_at_ms: record.expires_at_ms,
+        };
+        storage::set_sealed(
+            redis,
+            keyring,
+            &storage::pixel_key(&recipient.pixel_hash),
+            &target,
+            record.expires_at_ms,
+        )?;
+        storage::set_sealed(
+            redis,
+            keyring,
+            &storage::view_key(&recipient.view_hash),
+            &target,
+            record.expires_at_ms,
+        )?;
+    }
+    // The record goes last: stats and purge find every other key through it.
+    storage::set_sealed(redis, keyring, &keys.record(), record, record.expires_at_ms)
+}
+
+/// Stores one recipient's final send outcome after `attempts` attempts.
+pub fn record_delivery(
+    redis: &impl RedisCommands,
+    keyring: &Keyring,
+    created: &CreatedEcard,
+    recipient_id: &str,
+    outcome: &ecards::SendOutcome,
+    attempts: u32,
+    now_ms: u64,
+) -> anyhow::Result<()> {
+    let (state, reason) = match outcome {
+        ecards::SendOutcome::Delivered => ("delivered", None),
+        ecards::SendOutcome::RetryableError(reason) | ecards::SendOutcome::PermanentError(reason) => {
+            ("failed", Some(reason.clone()))
+        }
+    };
+    let delivery = Delivery { state: state.into(), reason, attempts, updated_at_ms: now_ms };
+    let key = EcardKeys::new(&created.id).delivery(recipient_id);
+    storage::set_sealed(redis, keyring, &key, &delivery, created.record.expires_at_ms)
+}
+
+/// The pixel reply: always `200`, the GIF and its no-cache headers.
+pub fn pixel_reply() -> Reply {
+    let mut reply = Reply { status: 200, headers: Vec::new(), body: ecards::TRANSPARENT_GIF.to_vec() };
+    for (name, value) in ecards::RESPONSE_HEADERS {
+        reply.set_header(&name.to_ascii_lowercase(), value);
+    }
+    reply
+}
+
+/// Records a pixel fetch when the token is known. Unknown or malformed tokens record nothing.
+pub fn record_pixel_hit(
+    redis: &impl RedisCommands,
+    keyring: &Keyring,
+    token_text: &str,
+    user_agent: Option<&str>,
+    client_addr: Option<&str>,
+    now_ms: u64,
+) -> anyhow::Result<bool> {
+    let Ok(token) = OrderToken::parse(token_text) else {
+        return Ok(false);
+    };
+    let key = storage::pixel_key(token.order_id().as_str());
+    let Some(target) = storage::get_sealed::<LinkTarget>(redis, keyring, &key)? else {
+        return Ok(false);
+    };
+    let seconds_since_send = now_ms.checked_sub(target.sent_at_ms).map(|ms| ms / 1000);
+    let open = ecards::classify_open(user_agent, seconds_since_send);
+    // The port is dropped: the address alone identifies the client.
+    let ip = client_addr.map(|addr| match addr.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|byte| byte.is_ascii_digit()) => {
+            host.trim_matches(['[', ']']).to_owned()
+        }
+        _ => addr.to_owned(),
+    });
+    let hit = StoredHit { hit: ecards::Hit { at_unix_ms: now_ms, open }, ip };
+    let hits_key = EcardKeys::new(&target.ecard_id).hits(&target.recipient_id);
+    storage::push_hit(redis, keyring, &hits_key, &hit, target.expires_at_ms)?;
+    Ok(true)
+}
+
+/// Loads a record and checks the sender token; `Err` is `404` for any mismatch.
+fn authorize(
+    redis: &impl RedisCommands,
+    keyring: &Keyring,
+    id: &str,
+    token_text: Option<&str>,
+) -> Result<EcardRecord, Reply> {
+    let not_found = || error_reply(404, "e-card not found; check the id and token of the stats link");
+    let valid_id = id.len() == 32 && id.bytes().all(|byte| matches!(byte, b'0'..=b'9' | b'a'..=b'f'));
+    let token = token_text.and_then(|text| OrderToken::parse(text).ok());
+    let (true, Some(token)) = (valid_id, token) else {
+        return Err(not_found());
+    };
+    let record = storage::get_sealed::<EcardRecord>(redis, keyring, &EcardKeys::new(id).record())
+        .map_err(|error| {
+            eprintln!("ecards: could not read e-card {id}: {error:#}");
+            error_reply(503, "storage unavailable; try again later")
+        })?
+        .ok_or_else(not_found)?;
+    if record.sender_token_hash != token.order_id().as_str() {
+        return Err(not_found());
+    }
+    Ok(record)
+}
+
+/// `GET /api/ecards/{id}/stats?token=…`: delivery state and open statistics per recipient.
+pub fn stats(redis: &impl RedisCommands, keyring: &Keyring, id: &str, token: Option<&str>) -> Reply {
+    let record = match authorize(redis, keyring, id, token) {
+        Ok(record) => record,
+        Err(reply) => return reply,
+    };
+    match build_stats(redis, keyring, id, &record) {
+        Ok(body) => Reply::json(200, &body),
+        Err(error) => {
+            eprintln!("ecards: could not read stats of e-card {id}: {error:#}");
+            error_reply(503, "storage unavailable; try again later")
+        }
+    }
+}
+
+fn build_stats(
+    redis: &impl RedisCommands,
+    keyring: &Keyring,
+    id: &str,
+    record: &EcardRecord,
+) -> anyhow::Result<serde_json::Value> {
+    let keys = EcardKeys::new(id);
+    let mut recipients = Vec::with_capacity(record.recipients.len());
+    for (stored, person) in record.recipients.iter().zip(&record.card.recipients) {
+        let delivery: Option<Delivery> = storage::get_sealed(redis, keyring, &keys.delivery(&stored.id))?;
+        let hits: Vec<ecards::Hit> = storage::read_hits(redis, keyring, &keys.hits(&stored.id))?
+            .into_iter()
+            .map(|stored| stored.hit)
+            .collect();
+        let opens = ecards::summarize(&hits);
+        let classes: std::collections::BTreeMap<String, u32> =
+            hits.iter().fold(std::collections::BTreeMap::new(), |mut counts, hit| {
+                let class = serde_json::to_value(hit.open.class)
+                    .ok()
+                    .and_then(|value| value.as_str().map(str::to_owned));
+                *counts.entry(class.unwrap_or_default()).or_insert(0) += 1;
+                counts
+            });
+        recipients.push(json!({
+            "id": stored.id,
+            "name": person.name,
+            "email": person.email,
+            "delivery": delivery,
+            "opens": opens,
+            "hits_by_class": classes,
+        }));
+    }
+    Ok(json!({
+        "id": id,
+        "design": record.card.design,
+        "created_at": store::time::format_rfc3339_ms(record.created_at_ms),
+        "expires_at": store::time::format_rfc3339_ms(record.expires_at_ms),
+        "recipients": recipients,
+    }))
+}
+
+/// `DELETE /api/ecards/{id}?token=…`: deletes every key of the e-card, `204`.
+pub fn purge(redis: &impl RedisCommands, keyring: &Keyring, id: &str, token: Option<&str>) -> Reply {
+    let record = match authorize(redis, keyring, id, token) {
+        Ok(record) => record,
+        Err(reply) => return reply,
+    };
+    match storage::delete_keys(redis, &record.all_keys(id)) {
+        Ok(()) => {
+            eprintln!("ecards: e-card purged ecard_id={id}");
+            Reply::empty(204)
+        }
+        Err(error) => {
+            eprintln!("ecards: could not purge e-card {id}: {error:#}");
+            error_reply(503, "storage unavailable; try again later")
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! The ecards component: sends e-cards through a mail API, serves the tracking pixel, and reports
+//! open statistics to the sender.
+//!
+//! Routes:
+//! - `POST /api/ecards`: validates the card, stores it, sends each recipient's mail now, `201`.
+//! - `GET /t/{token}.gif`: always the 43-byte GIF; records the fetch when the token is known.
+//! - `GET /api/ecards/{id}/stats?token=…`: delivery and open statistics per recipient.
+//! - `DELETE /api/ecards/{id}?token=…`: purges every key of the e-card, `204`.
+//!
+//! The request checks, mail text, provider requests, pixel classification and statistics come
+//! from the `ecards` crate. This crate adds storage ([`storage`]), the handlers below and, on wasm,
+//! the Spin adapter that does the outbound HTTP.
+//!
+//! NOTE: scheduled sending is not built yet: a `send_at` in the future is rejected with `501`.
+
+pub mod handlers;
+pub mod reply;
+pub mod storage;
+
+pub use reply::Reply;
+
+/// Settings read from Spin variables on every request.
+#[derive(Debug)]
+pub struct Config {
+    /// Address of the Redis server, such as `redis://127.0.0.1:6379`.
+    pub redis_url: String,
+    /// The keys that seal stored values.
+    pub keyring: store::Keyring,
+    /// The mail provider, its API base URL and token.
+    pub provider: ecards::ProviderConfig,
+    /// Sender address, site name and link base of outgoing mail.
+    pub mail: ecards::MailSettings,
+}
+
+/// The raw variable values [`Config::from_values`] checks.
+pub struct ConfigValues<'a> {
+    /// `redis_url`.
+    pub redis_url: &'a str,
+    /// `storage_key`.
+    pub storage_key: &'a str,
+    /// `mail_provider`: `postmark`, `sendgrid` or `resend`.
+    pub mail_provider: &'a str,
+    /// `mail_api_base`: the provider API root, such as `https://api.resend.com`.
+    pub mail_api_base: &'a str,
+    /// `mail_api_token`.
+    pub mail_api_token: &'a str,
+    /// `mail_from_email`: the verified sender address.
+    pub mail_from_email: &'a str,
+    /// `site_base_url`: the public URL that pixel and view links start with.
+    pub site_base_url: &'a str,
+}
+
+/// Site name shown in the `From` header, as in `Ada via Smart Banner Hub`.
+pub const SITE_NAME: &str = "Smart Banner Hub";
+
+impl Config {
+    /// Checks the variables. A bad value is a configuration error (500), named in the message.
+    pub fn from_values(values: &ConfigValues<'_>) -> anyhow::Result<Self> {
+        use anyhow::Context;
+
+        let keyring = store::Keyring::parse(values.storage_key).context("invalid storage_key variable")?;
+        let provider: ecards::Provider = values.mail_provider.parse().with_context(|| {
+            format!(
+                "invalid mail_provider variable {:?}: expected postmark, sendgrid or resend",
+                values.mail_provider
+            )
+        })?;
+        let provider = ecards::ProviderConfig::new(provider, values.mail_api_base, values.mail_api_token)
+            .context("invalid mail_api_base or mail_api_token variable")?;
+        let site_base_url = values.site_base_url.trim().trim_end_matches('/');
+        if !(site_base_url.starts_with("http://") || site_base_url.starts_with("https://")) {
+            anyhow::bail!("invalid site_base_url variable {site_base_url:?}: expected an http(s) URL");
+        }
+        let from_email = values.mail_from_email.trim();
+        ecards::request::check_email(from_email).map_err(|problem| {
+            anyhow::anyhow!("invalid mail_from_email variable {from_email:?}: {problem}")
+        })?;
+        Ok(Self {
+            redis_url: values.redis_url.to_owned(),
+            keyring,
+            provider,
+            mail: ecards::MailSettings {
+                base_url: site_base_url.to_owned(),
+                from_email: from_email.to_owned(),
+                site_name: SITE_NAME.to_owned(),
+            },
+        })
+    }
+}
+
+/// Returns the current time in milliseconds since the Unix epoch.
+pub fn now_ms() -> anyhow::Result<u64> {
+    let elapsed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+    Ok(u64::try_from(elapsed.as_millis())?)
+}
+
+// The entry point is compiled for wasm only: natively, the exported `wasi:http` symbol names are
+// not valid in a linker version script, and tests call the plain functions instead.
+#[cfg(target_arch = "wasm32")]
+mod adapter;
