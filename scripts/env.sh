@@ -11,6 +11,6 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 mkdir -p "$CARGO_TARGET_DIR"
 checkout_marker="$CARGO_TARGET_DIR/.last-checkout"
 if [[ "$(cat "$checkout_marker" 2>/dev/null)" != "$PWD" ]]; then
-  git ls-files -z | xargs -0 touch -c
+  git ls-files -z 2>/dev/null | xargs -0 -r touch -c || true
   printf '%s' "$PWD" > "$checkout_marker"
 fi
