@@ -306,7 +306,7 @@ fn redis_down_gives_503_and_host_keeps_serving() {
     assert_eq!(rejected.status, 503, "{}", rejected.text());
     assert!(rejected.text().contains("storage"), "message: {}", rejected.text());
 
-    // The host is still up: another request gets an answer, not a refused connection.
+    // The host is still up: another request gets a response, not a refused connection.
     let again = upload(&stack, QUICK, ASTRONAUT);
     assert_eq!(again.status, 503);
 }

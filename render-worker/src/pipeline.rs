@@ -72,7 +72,7 @@ pub fn render_video_until(
 
     thread::scope(|scope| -> anyhow::Result<()> {
         // Owned by this closure, so both close when it returns early: a drawer waiting for a buffer
-        // then sees the hang-up and stops, instead of blocking the scope's join forever.
+        // then gets the hang-up and stops, instead of blocking the scope's join forever.
         let (full_receiver, empty_sender) = (full_receiver, empty_sender);
         let drawer = scope.spawn(move || {
             let mut renderer = animation.renderer();

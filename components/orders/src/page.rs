@@ -8,7 +8,7 @@ use crate::reply::Reply;
 pub const ORDER_PAGE: &str = include_str!("../../../static/order.html");
 
 /// Body of every `404` of the page route (an unknown, expired, deleted or malformed token): the
-/// site's own 404 page, which says that orders expire and links back to the studio.
+/// site's own 404 page, which explains that orders expire and links back to the studio.
 pub const NOT_FOUND_PAGE: &str = include_str!("../../../static/404.html");
 
 /// Builds the `200` with the order page. Besides the common headers (`no-store`, `no-referrer`,

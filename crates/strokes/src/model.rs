@@ -84,7 +84,7 @@ struct VersionOnly {
     version: u16,
 }
 
-/// Why serialised stroke bytes could not be read.
+/// Error from reading serialised stroke bytes.
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
     /// The bytes were written by a format version this build does not read.
@@ -188,7 +188,7 @@ pub struct Rgb {
     pub b: u8,
 }
 
-/// Why a colour string could not be read.
+/// Error from parsing a colour string.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid colour {input:?}: expected six hex digits such as #1a2b3c")]
 pub struct ColourError {

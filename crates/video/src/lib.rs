@@ -22,7 +22,7 @@ pub use mux::{Mp4Muxer, make_faststart};
 /// Frame rate of every video this crate writes, in frames per second.
 pub const FPS: u32 = 30;
 
-/// Why a video could not be written.
+/// Error from encoding or muxing a video.
 #[derive(Debug, thiserror::Error)]
 pub enum VideoError {
     /// The requested dimensions cannot be encoded.
@@ -32,7 +32,7 @@ pub enum VideoError {
         width: u32,
         /// Requested height in pixels.
         height: u32,
-        /// What is wrong with it.
+        /// The rule the size breaks.
         reason: &'static str,
     },
     /// A frame of other dimensions than the video was passed in.
