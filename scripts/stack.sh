@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the whole stack locally and prints its URL: redis-server on a free loopback port, the Spin
 # app (with `spin up` when a spin CLI is on PATH, otherwise the project's devhost) and a pool of render
-# workers. Ctrl-C stops everything it started.
+# workers, which also send scheduled e-cards through the dispatch endpoint. Ctrl-C stops everything
+# it started.
 #
 # Settings (environment):
 #   SBH_STORAGE_KEY  storage key, ID:HEX64 (default: a random key for this run only, so orders
@@ -22,6 +23,8 @@ cargo build --locked --release -p render-worker -p devhost >&2
 redis_port=$(free_port)
 http_port=${SBH_PORT:-$(free_port)}
 storage_key=${SBH_STORAGE_KEY:-1:$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+# The render workers call the ecards dispatch endpoint with this secret to send scheduled e-cards.
+dispatch_secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 redis_url="redis://127.0.0.1:$redis_port"
 
 pids=()
@@ -37,6 +40,7 @@ pids+=($!)
 export SPIN_VARIABLE_REDIS_URL="$redis_url"
 export SPIN_VARIABLE_REDIS_HOST="127.0.0.1:$redis_port"
 export SPIN_VARIABLE_STORAGE_KEY="$storage_key"
+export SPIN_VARIABLE_DISPATCH_SECRET="$dispatch_secret"
 if command -v spin >/dev/null; then
   # spin reads the components from target/, so copy them there from the shared build cache.
   mkdir -p target/wasm32-wasip2/release
@@ -50,7 +54,8 @@ pids+=($!)
 
 worker_args=()
 [[ -n "${SBH_WORKERS:-}" ]] && worker_args=(--workers "$SBH_WORKERS")
-REDIS_URL="$redis_url" SBH_STORAGE_KEY="$storage_key" \
+REDIS_URL="$redis_url" SBH_STORAGE_KEY="$storage_key" SBH_DISPATCH_SECRET="$dispatch_secret" \
+  SBH_DISPATCH_URL="http://127.0.0.1:$http_port/api/ecards/dispatch" \
   "$CARGO_TARGET_DIR/release/render-worker" serve "${worker_args[@]}" &
 pids+=($!)
 

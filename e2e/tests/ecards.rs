@@ -1,14 +1,15 @@
-//! E-cards end to end: the ecards component under the devhost, a real Redis, and a loopback
-//! stand-in for the Resend API that records every request it receives.
+//! E-cards end to end: the ecards component under the devhost, a real Redis, render workers as
+//! schedulers, and a loopback stand-in for the mail API that records every request it receives.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use e2e::{Devhost, RedisServer, TEST_STORAGE_KEY};
+use e2e::{Devhost, Process, RedisServer, TEST_STORAGE_KEY};
 use serde_json::{Value, json};
 
 const API_TOKEN: &str = "re_test_token_123";
@@ -18,10 +19,19 @@ const APPLE_PREFETCH_AGENT: &str = "Mozilla/5.0";
 const DESKTOP_AGENT: &str =
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36";
 const THIRTY_DAYS_MS: i64 = 30 * 24 * 60 * 60 * 1000;
+const DISPATCH_SECRET: &str = "dispatch-secret-for-e2e-tests-0123";
+/// The Redis sorted set of scheduled e-cards.
+const DUE_SET: &str = "ecards:due";
+
+fn now_ms() -> u64 {
+    u64::try_from(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis()).unwrap()
+}
 
 /// One request the stand-in received.
 #[derive(Debug, Clone)]
 struct Recorded {
+    /// When the request line arrived, in milliseconds since the Unix epoch.
+    at_ms: u64,
     method: String,
     path: String,
     headers: Vec<(String, String)>,
@@ -38,8 +48,17 @@ impl Recorded {
     }
 }
 
+/// How the stand-in answers a successful request.
+#[derive(Clone, Copy)]
+enum Success {
+    /// `200` with a JSON id, as Resend and Postmark answer.
+    JsonId,
+    /// `202` with an empty body, as SendGrid answers.
+    AcceptedEmpty,
+}
+
 /// A loopback HTTP server standing in for the mail provider. It answers each request with the next
-/// queued status, or `200` once the queue is empty.
+/// queued status, or success once the queue is empty.
 struct StandIn {
     base_url: String,
     received: Arc<Mutex<Vec<Recorded>>>,
@@ -48,6 +67,10 @@ struct StandIn {
 
 impl StandIn {
     fn start() -> Self {
+        Self::start_with(Success::JsonId)
+    }
+
+    fn start_with(success: Success) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the stand-in provider");
         let base_url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -58,7 +81,7 @@ impl StandIn {
                 let Ok(stream) = stream else { continue };
                 let received = received_writer.clone();
                 let statuses = statuses_reader.clone();
-                thread::spawn(move || answer(stream, &received, &statuses));
+                thread::spawn(move || answer(stream, &received, &statuses, success));
             }
         });
         Self { base_url, received, statuses }
@@ -69,12 +92,18 @@ impl StandIn {
     }
 }
 
-fn answer(stream: std::net::TcpStream, received: &Mutex<Vec<Recorded>>, statuses: &Mutex<VecDeque<u16>>) {
+fn answer(
+    stream: std::net::TcpStream,
+    received: &Mutex<Vec<Recorded>>,
+    statuses: &Mutex<VecDeque<u16>>,
+    success: Success,
+) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
         return;
     }
+    let at_ms = now_ms();
     let mut parts = request_line.split_whitespace();
     let method = parts.next().unwrap_or_default().to_owned();
     let path = parts.next().unwrap_or_default().to_owned();
@@ -102,13 +131,13 @@ fn answer(stream: std::net::TcpStream, received: &Mutex<Vec<Recorded>>, statuses
         reader.read_exact(&mut body).unwrap();
         body
     };
-    received.lock().unwrap().push(Recorded { method, path, headers, body });
+    received.lock().unwrap().push(Recorded { at_ms, method, path, headers, body });
 
-    let status = statuses.lock().unwrap().pop_front().unwrap_or(200);
-    let reply_body = if status == 200 {
-        r#"{"id":"stand-in-message"}"#.to_owned()
-    } else {
-        r#"{"name":"stand_in_error","message":"stand-in failure"}"#.to_owned()
+    let queued = statuses.lock().unwrap().pop_front();
+    let (status, reply_body) = match (queued, success) {
+        (Some(status), _) => (status, r#"{"name":"stand_in_error","message":"stand-in failure"}"#.to_owned()),
+        (None, Success::JsonId) => (200, r#"{"id":"stand-in-message"}"#.to_owned()),
+        (None, Success::AcceptedEmpty) => (202, String::new()),
     };
     let mut stream = stream;
     let _ = write!(
@@ -173,21 +202,44 @@ struct EcardStack {
 }
 
 impl EcardStack {
+    /// Starts the stack for the Resend stand-in, with the dispatch endpoint on.
     fn start() -> Self {
-        let provider = StandIn::start();
+        Self::start_with("resend", StandIn::start(), DISPATCH_SECRET)
+    }
+
+    fn start_with(mail_provider: &str, provider: StandIn, dispatch_secret: &str) -> Self {
         let redis = RedisServer::start();
-        let devhost = Devhost::start(&[
-            ("redis_url", redis.url()),
-            ("redis_host", format!("127.0.0.1:{}", redis.port)),
-            ("storage_key", TEST_STORAGE_KEY.to_owned()),
-            ("mail_provider", "resend".to_owned()),
-            ("mail_api_base", provider.base_url.clone()),
-            ("mail_api_token", API_TOKEN.to_owned()),
-            ("mail_from_email", "cards@example.com".to_owned()),
-            ("site_base_url", "http://127.0.0.1:3000".to_owned()),
-        ]);
+        let devhost = Devhost::start(&stack_variables(&redis, mail_provider, &provider, dispatch_secret));
         let http = ureq::Agent::config_builder().http_status_as_error(false).build().into();
         Self { http, provider, devhost, redis }
+    }
+
+    /// Starts a `render-worker serve` process whose scheduler calls this stack's dispatch endpoint.
+    fn start_scheduler(&self, name: &str) -> Process {
+        let binary = std::env::var_os("RENDER_WORKER_BIN").expect("RENDER_WORKER_BIN is set");
+        let child = Command::new(binary)
+            .args(["serve", "--workers", "1", "--name", name, "--dispatch-url"])
+            .arg(self.url("/api/ecards/dispatch"))
+            .env("REDIS_URL", self.redis.url())
+            .env("SBH_STORAGE_KEY", TEST_STORAGE_KEY)
+            .env("SBH_DISPATCH_SECRET", DISPATCH_SECRET)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("render-worker serve starts");
+        Process { child }
+    }
+
+    fn dispatch(&self, authorization: Option<&str>) -> Reply {
+        let mut request = self.http.post(self.url("/api/ecards/dispatch"));
+        if let Some(value) = authorization {
+            request = request.header("authorization", value);
+        }
+        reply(request.send_empty())
+    }
+
+    fn due_members(&self) -> Vec<(String, u64)> {
+        let mut connection = self.redis.connection();
+        redis::cmd("ZRANGE").arg(DUE_SET).arg(0).arg(-1).arg("WITHSCORES").query(&mut connection).unwrap()
     }
 
     fn url(&self, path: &str) -> String {
@@ -211,6 +263,26 @@ impl EcardStack {
         let mut connection = self.redis.connection();
         redis::cmd("KEYS").arg("ecard:*").query(&mut connection).unwrap()
     }
+}
+
+/// The Spin variables of a stack whose mail goes to `provider`.
+fn stack_variables(
+    redis: &RedisServer,
+    mail_provider: &str,
+    provider: &StandIn,
+    dispatch_secret: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("redis_url", redis.url()),
+        ("redis_host", format!("127.0.0.1:{}", redis.port)),
+        ("storage_key", TEST_STORAGE_KEY.to_owned()),
+        ("mail_provider", mail_provider.to_owned()),
+        ("mail_api_base", provider.base_url.clone()),
+        ("mail_api_token", API_TOKEN.to_owned()),
+        ("mail_from_email", "cards@example.com".to_owned()),
+        ("site_base_url", "http://127.0.0.1:3000".to_owned()),
+        ("dispatch_secret", dispatch_secret.to_owned()),
+    ]
 }
 
 fn card_request() -> Value {
@@ -428,16 +500,33 @@ fn invalid_requests_name_the_field() {
 }
 
 #[test]
-fn future_send_at_is_not_available() {
+fn send_at_beyond_a_year_is_rejected() {
     let stack = EcardStack::start();
     let mut body = card_request();
-    body["send_at"] = json!("2999-01-01T00:00:00Z");
-    assert_eq!(stack.post_ecard(&body).status, 400, "beyond one year ahead");
-    let soon_secs = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 3600;
-    body["send_at"] = json!(rfc3339(soon_secs));
-    let reply = stack.post_ecard(&body);
-    assert_eq!(reply.status, 501, "{}", String::from_utf8_lossy(&reply.body));
+    let year_and_a_day_ms = 366 * 24 * 60 * 60 * 1000;
+    for send_at in ["2999-01-01T00:00:00Z".to_owned(), rfc3339_ms(now_ms() + year_and_a_day_ms)] {
+        body["send_at"] = json!(send_at);
+        let reply = stack.post_ecard(&body);
+        assert_eq!(reply.status, 400, "{send_at}");
+        let json = reply.json();
+        assert_eq!(json["fields"][0]["field"], "send_at", "{json}");
+        assert!(json["error"].as_str().unwrap().contains("365 days"), "{json}");
+    }
     assert!(stack.provider.received().is_empty());
+    assert!(stack.keys().is_empty(), "{:?}", stack.keys());
+    assert!(stack.due_members().is_empty());
+}
+
+#[test]
+fn past_send_at_sends_now() {
+    let stack = EcardStack::start();
+    let mut body = card_request();
+    body["send_at"] = json!("2001-01-01T00:00:00Z");
+    let created = stack.post_ecard(&body);
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    assert_eq!(created.json()["send_at"], Value::Null);
+    assert_eq!(stack.provider.received().len(), 2);
+    assert!(stack.due_members().is_empty());
 }
 
 #[test]
@@ -459,7 +548,309 @@ fn provider_errors_retry_then_record() {
     assert!(second["reason"].as_str().unwrap().contains("HTTP 400"), "{stats}");
 }
 
-/// Formats Unix seconds as RFC 3339 UTC, for `send_at` values.
-fn rfc3339(unix_secs: u64) -> String {
-    store::time::format_rfc3339_ms(unix_secs * 1000)
+/// Formats Unix milliseconds as RFC 3339 UTC, for `send_at` values.
+fn rfc3339_ms(unix_ms: u64) -> String {
+    store::time::format_rfc3339_ms(unix_ms)
+}
+
+/// Posts a card due `lead_ms` from now and returns its id, stats URL and due time.
+fn schedule_card(stack: &EcardStack, body: &mut Value, lead_ms: u64) -> (String, String, u64) {
+    // `send_at` is formatted to whole seconds, so the due time is rounded up to one.
+    let due_ms = (now_ms() + lead_ms).div_ceil(1000) * 1000;
+    body["send_at"] = json!(rfc3339_ms(due_ms));
+    let created = stack.post_ecard(body);
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let json = created.json();
+    assert_eq!(json["send_at"], rfc3339_ms(due_ms), "{json}");
+    let id = json["id"].as_str().unwrap().to_owned();
+    (id, json["stats_url"].as_str().unwrap().to_owned(), due_ms)
+}
+
+/// Waits until the stand-in has received `count` requests or `deadline_ms` passes, then a further
+/// second to catch any extra request, and returns what it received.
+fn wait_for_requests(stack: &EcardStack, count: usize, deadline_ms: u64) -> Vec<Recorded> {
+    while stack.provider.received().len() < count && now_ms() < deadline_ms {
+        thread::sleep(Duration::from_millis(50));
+    }
+    thread::sleep(Duration::from_secs(1));
+    stack.provider.received()
+}
+
+/// Asserts one request per expected idempotency key, each inside `[due_ms, due_ms + 5 s]`.
+fn assert_sent_once_each(received: &[Recorded], mut expected_keys: Vec<String>, due_ms: u64) {
+    let mut keys: Vec<String> =
+        received.iter().map(|request| request.header("idempotency-key").unwrap().to_owned()).collect();
+    keys.sort();
+    expected_keys.sort();
+    assert_eq!(keys, expected_keys, "one request per recipient");
+    for request in received {
+        assert!(request.at_ms >= due_ms, "sent {} ms before send_at", due_ms - request.at_ms);
+        assert!(request.at_ms <= due_ms + 5_000, "sent {} ms after send_at", request.at_ms - due_ms);
+    }
+}
+
+fn expected_keys(id: &str, recipients: usize) -> Vec<String> {
+    (0..recipients).map(|index| format!("{id}-r{index}")).collect()
+}
+
+#[test]
+fn scheduled_card_sends_once_after_send_at() {
+    let stack = EcardStack::start();
+    let _scheduler = stack.start_scheduler("e2e-scheduler");
+    let (id, stats_url, due_ms) = schedule_card(&stack, &mut card_request(), 3_000);
+
+    // Stored and due: the due set holds only the id, scored by the due time.
+    assert_eq!(stack.due_members(), [(id.clone(), due_ms)]);
+    let stats = reply(stack.http.get(stack.url(&stats_url)).call()).json();
+    assert_eq!(stats["send_at"], rfc3339_ms(due_ms), "{stats}");
+    for recipient in stats["recipients"].as_array().unwrap() {
+        assert_eq!(recipient["delivery"]["state"], "scheduled", "{recipient}");
+        assert_eq!(recipient["delivery"]["scheduled_at_ms"], due_ms, "{recipient}");
+    }
+    let mut connection = stack.redis.connection();
+    let record_expiry: u64 =
+        redis::cmd("PEXPIRETIME").arg(format!("ecard:{id}:record")).query(&mut connection).unwrap();
+    assert_eq!(record_expiry, due_ms + 30 * 24 * 60 * 60 * 1000);
+
+    // Nothing before the due time, then one request per recipient.
+    while now_ms() + 300 < due_ms {
+        assert!(stack.provider.received().is_empty(), "sent before send_at");
+        thread::sleep(Duration::from_millis(100));
+    }
+    let received = wait_for_requests(&stack, 2, due_ms + 5_000);
+    assert_sent_once_each(&received, expected_keys(&id, 2), due_ms);
+    let html = received[0].json()["html"].as_str().unwrap().to_owned();
+    assert!(html.contains("&lt;b&gt;cake&lt;/b&gt;"), "{html}");
+
+    let stats = reply(stack.http.get(stack.url(&stats_url)).call()).json();
+    for recipient in stats["recipients"].as_array().unwrap() {
+        assert_eq!(recipient["delivery"]["state"], "delivered", "{recipient}");
+        assert_eq!(recipient["delivery"]["attempts"], 1, "{recipient}");
+    }
+    assert!(stack.due_members().is_empty());
+    let outbox: Vec<String> =
+        redis::cmd("KEYS").arg(format!("ecard:{id}:outbox:*")).query(&mut connection).unwrap();
+    assert!(outbox.is_empty(), "link tokens kept after sending: {outbox:?}");
+}
+
+#[test]
+fn two_schedulers_one_restarted_send_once() {
+    let stack = EcardStack::start();
+    let mut first = stack.start_scheduler("e2e-scheduler-a");
+    let _second = stack.start_scheduler("e2e-scheduler-b");
+    let mut body = card_request();
+    body["recipients"] = json!([
+        { "name": "Bob", "email": "bob@example.com" },
+        { "name": "Carol", "email": "carol@example.org" },
+        { "name": "Dan", "email": "dan@example.net" }
+    ]);
+    let (first_id, _, due_ms) = schedule_card(&stack, &mut body, 3_000);
+    let (second_id, _, second_due_ms) = schedule_card(&stack, &mut card_request(), 3_000);
+
+    // One scheduler dies and comes back while the cards wait.
+    thread::sleep(Duration::from_millis(1_000));
+    first.kill();
+    let _restarted = stack.start_scheduler("e2e-scheduler-a");
+
+    let received = wait_for_requests(&stack, 5, second_due_ms + 5_000);
+    let mut keys = expected_keys(&first_id, 3);
+    keys.extend(expected_keys(&second_id, 2));
+    assert_sent_once_each(&received, keys, due_ms);
+    assert!(stack.due_members().is_empty());
+}
+
+#[test]
+fn dead_dispatcher_claim_expires_then_sends() {
+    let stack = EcardStack::start();
+    let (id, stats_url, due_ms) = schedule_card(&stack, &mut card_request(), 1_000);
+
+    // A dispatcher that died after claiming the card and one recipient's send leaves both claims.
+    let lease_ms = 4_000;
+    let mut connection = stack.redis.connection();
+    for key in [format!("ecard:{id}:dispatch"), format!("ecard:{id}:send:r0")] {
+        let set: Option<String> = redis::cmd("SET")
+            .arg(&key)
+            .arg("sending:dead")
+            .arg("NX")
+            .arg("PX")
+            .arg(lease_ms)
+            .query(&mut connection)
+            .unwrap();
+        assert_eq!(set.as_deref(), Some("OK"), "{key}");
+    }
+    let claims_end_ms = now_ms() + lease_ms;
+    let _scheduler = stack.start_scheduler("e2e-scheduler");
+
+    while now_ms() + 300 < claims_end_ms {
+        assert!(stack.provider.received().is_empty(), "sent while another dispatcher held the claim");
+        thread::sleep(Duration::from_millis(100));
+    }
+    let received = wait_for_requests(&stack, 2, claims_end_ms + 5_000);
+    assert_sent_once_each(&received, expected_keys(&id, 2), due_ms);
+    let stats = reply(stack.http.get(stack.url(&stats_url)).call()).json();
+    for recipient in stats["recipients"].as_array().unwrap() {
+        assert_eq!(recipient["delivery"]["state"], "delivered", "{recipient}");
+    }
+}
+
+#[test]
+fn delete_before_send_at_sends_nothing() {
+    let stack = EcardStack::start();
+    let _scheduler = stack.start_scheduler("e2e-scheduler");
+    let (id, stats_url, due_ms) = schedule_card(&stack, &mut card_request(), 2_000);
+    let token = stats_url.split_once("token=").unwrap().1.to_owned();
+    assert_eq!(stack.due_members().len(), 1);
+
+    let deleted = reply(stack.http.delete(stack.url(&format!("/api/ecards/{id}?token={token}"))).call());
+    assert_eq!(deleted.status, 204);
+    assert!(stack.due_members().is_empty());
+    assert!(stack.keys().is_empty(), "{:?}", stack.keys());
+
+    while now_ms() < due_ms + 3_000 {
+        thread::sleep(Duration::from_millis(200));
+    }
+    assert!(stack.provider.received().is_empty(), "{:?}", stack.provider.received());
+    assert!(stack.keys().is_empty(), "{:?}", stack.keys());
+}
+
+#[test]
+fn dispatch_rejects_bad_secret() {
+    let stack = EcardStack::start();
+    let (id, _, due_ms) = schedule_card(&stack, &mut card_request(), 500);
+    while now_ms() <= due_ms {
+        thread::sleep(Duration::from_millis(50));
+    }
+
+    let wrong_secret = format!("Bearer {DISPATCH_SECRET}x");
+    let prefix_only = format!("Bearer {}", &DISPATCH_SECRET[..10]);
+    let basic = format!("Basic {DISPATCH_SECRET}");
+    for authorization in [None, Some(wrong_secret.as_str()), Some(prefix_only.as_str()), Some(basic.as_str())]
+    {
+        let refused = stack.dispatch(authorization);
+        assert_eq!(refused.status, 401, "{authorization:?}");
+        assert_eq!(refused.json()["error"], "unauthorized");
+    }
+    let get = reply(stack.http.get(stack.url("/api/ecards/dispatch")).call());
+    assert_eq!(get.status, 405);
+    assert!(stack.provider.received().is_empty());
+    assert_eq!(stack.due_members(), [(id.clone(), due_ms)]);
+
+    // The right secret sends the card that was due all along.
+    let done = stack.dispatch(Some(&format!("Bearer {DISPATCH_SECRET}")));
+    assert_eq!(done.status, 200, "{}", String::from_utf8_lossy(&done.body));
+    assert_eq!(done.json()["delivered"], 2);
+    assert_sent_once_each(&stack.provider.received(), expected_keys(&id, 2), due_ms);
+}
+
+#[test]
+fn dispatch_is_off_without_secret() {
+    let stack = EcardStack::start_with("resend", StandIn::start(), "");
+    let (_, stats_url, due_ms) = schedule_card(&stack, &mut card_request(), 500);
+    while now_ms() <= due_ms {
+        thread::sleep(Duration::from_millis(50));
+    }
+    for authorization in [None, Some("Bearer "), Some("Bearer anything")] {
+        assert_eq!(stack.dispatch(authorization).status, 404, "{authorization:?}");
+    }
+    assert!(stack.provider.received().is_empty());
+    let stats = reply(stack.http.get(stack.url(&stats_url)).call()).json();
+    assert_eq!(stats["recipients"][0]["delivery"]["state"], "scheduled", "{stats}");
+}
+
+#[test]
+fn postmark_request_reaches_stand_in() {
+    let stack = EcardStack::start_with("postmark", StandIn::start(), DISPATCH_SECRET);
+    let created = stack.post_ecard(&card_request());
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let json = created.json();
+    let id = json["id"].as_str().unwrap().to_owned();
+
+    let received = stack.provider.received();
+    assert_eq!(received.len(), 2, "{received:?}");
+    let mut recipient_ids = Vec::new();
+    for request in &received {
+        assert_eq!(request.method, "POST");
+        assert_eq!(request.path, "/email");
+        assert_eq!(request.header("x-postmark-server-token"), Some(API_TOKEN));
+        assert_eq!(request.header("authorization"), None);
+        assert_eq!(request.header("content-type"), Some("application/json"));
+        assert_eq!(request.header("accept"), Some("application/json"));
+        // Postmark documents no idempotency key.
+        assert_eq!(request.header("idempotency-key"), None);
+        let body = request.json();
+        assert_eq!(body["Subject"], "Ada Lovelace sent you a birthday card");
+        assert_eq!(body["ReplyTo"], "Ada Lovelace <ada@example.com>");
+        assert_eq!(body["From"], "Ada Lovelace via Smart Banner Hub <cards@example.com>");
+        assert_eq!(body["MessageStream"], "outbound");
+        assert_eq!(body["TrackOpens"], false);
+        assert_eq!(body["TrackLinks"], "None");
+        assert_eq!(body["Metadata"]["ecard_id"], id.as_str());
+        let html = body["HtmlBody"].as_str().unwrap();
+        assert!(html.contains("&lt;b&gt;cake&lt;/b&gt; &amp; &quot;tea&quot;"), "{html}");
+        assert!(!html.contains("<b>cake</b>"), "{html}");
+        let text = body["TextBody"].as_str().unwrap();
+        assert!(text.contains("<b>cake</b> & \"tea\""), "{text}");
+        recipient_ids.push(body["Metadata"]["recipient_id"].as_str().unwrap().to_owned());
+    }
+    recipient_ids.sort();
+    assert_eq!(recipient_ids, ["r0", "r1"]);
+    let mut addressees: Vec<String> =
+        received.iter().map(|request| request.json()["To"].as_str().unwrap().to_owned()).collect();
+    addressees.sort();
+    assert_eq!(addressees, ["Bob <bob@example.com>", "Carol <carol@example.org>"]);
+
+    let stats = reply(stack.http.get(stack.url(json["stats_url"].as_str().unwrap())).call()).json();
+    for recipient in stats["recipients"].as_array().unwrap() {
+        assert_eq!(recipient["delivery"]["state"], "delivered", "{recipient}");
+    }
+}
+
+#[test]
+fn sendgrid_request_reaches_stand_in() {
+    let stack =
+        EcardStack::start_with("sendgrid", StandIn::start_with(Success::AcceptedEmpty), DISPATCH_SECRET);
+    let created = stack.post_ecard(&card_request());
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let json = created.json();
+    let id = json["id"].as_str().unwrap().to_owned();
+
+    let received = stack.provider.received();
+    assert_eq!(received.len(), 2, "{received:?}");
+    let mut addressees = Vec::new();
+    for request in &received {
+        assert_eq!(request.method, "POST");
+        assert_eq!(request.path, "/v3/mail/send");
+        assert_eq!(request.header("authorization"), Some(format!("Bearer {API_TOKEN}").as_str()));
+        assert_eq!(request.header("x-postmark-server-token"), None);
+        assert_eq!(request.header("content-type"), Some("application/json"));
+        // SendGrid documents no idempotency key.
+        assert_eq!(request.header("idempotency-key"), None);
+        let body = request.json();
+        assert_eq!(body["subject"], "Ada Lovelace sent you a birthday card");
+        assert_eq!(
+            body["from"],
+            json!({"email": "cards@example.com", "name": "Ada Lovelace via Smart Banner Hub"})
+        );
+        assert_eq!(body["reply_to"], json!({"email": "ada@example.com", "name": "Ada Lovelace"}));
+        assert_eq!(body["custom_args"]["ecard_id"], id.as_str());
+        assert_eq!(body["tracking_settings"]["open_tracking"]["enable"], false);
+        assert_eq!(body["tracking_settings"]["click_tracking"]["enable"], false);
+        assert_eq!(body["content"][0]["type"], "text/plain");
+        assert_eq!(body["content"][1]["type"], "text/html");
+        let html = body["content"][1]["value"].as_str().unwrap();
+        assert!(html.contains("&lt;b&gt;cake&lt;/b&gt; &amp; &quot;tea&quot;"), "{html}");
+        assert!(!html.contains("<b>cake</b>"), "{html}");
+        let personalizations = body["personalizations"].as_array().unwrap();
+        assert_eq!(personalizations.len(), 1, "{body}");
+        addressees.push(personalizations[0]["to"][0]["email"].as_str().unwrap().to_owned());
+    }
+    addressees.sort();
+    assert_eq!(addressees, ["bob@example.com", "carol@example.org"]);
+
+    // A 202 with an empty body counts as delivered.
+    let stats = reply(stack.http.get(stack.url(json["stats_url"].as_str().unwrap())).call()).json();
+    for recipient in stats["recipients"].as_array().unwrap() {
+        assert_eq!(recipient["delivery"]["state"], "delivered", "{recipient}");
+        assert_eq!(recipient["delivery"]["attempts"], 1, "{recipient}");
+    }
 }

@@ -30,12 +30,16 @@ enum Command {
     /// Render orders from the Redis job queue until SIGTERM or SIGINT.
     ///
     /// The storage key is read from the SBH_STORAGE_KEY environment variable, never from an option.
-    /// It is 64 hex digits, or ID:HEX64[,ID:HEX64] during a key rotation.
+    /// It is 64 hex digits, or ID:HEX64[,ID:HEX64] during a key rotation. With --dispatch-url, the
+    /// process also sends scheduled e-cards; the secret comes from SBH_DISPATCH_SECRET.
     Serve(ServeArgs),
 }
 
 /// Environment variable holding the storage key that seals every value in Redis.
 const STORAGE_KEY_ENV: &str = "SBH_STORAGE_KEY";
+
+/// Environment variable holding the dispatch endpoint's secret (the `dispatch_secret` Spin variable).
+const DISPATCH_SECRET_ENV: &str = "SBH_DISPATCH_SECRET";
 
 #[derive(Args)]
 struct ServeArgs {
@@ -58,6 +62,12 @@ struct ServeArgs {
     /// Seconds a job in progress may take to finish after SIGTERM or SIGINT before it is requeued.
     #[arg(long, default_value_t = 20)]
     grace_secs: u64,
+
+    /// URL of the ecards dispatch endpoint, such as http://127.0.0.1:3000/api/ecards/dispatch. When
+    /// set, this process also calls it about once a second to send scheduled e-cards, with the
+    /// secret from the SBH_DISPATCH_SECRET environment variable.
+    #[arg(long, env = "SBH_DISPATCH_URL", value_name = "URL")]
+    dispatch_url: Option<String>,
 }
 
 #[derive(Args)]
@@ -173,6 +183,20 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(name) => name,
         None => format!("{}-{}", host_name(), std::process::id()),
     };
+    let scheduler = match args.dispatch_url.filter(|url| !url.trim().is_empty()) {
+        None => None,
+        Some(url) => {
+            let secret = std::env::var(DISPATCH_SECRET_ENV).unwrap_or_default();
+            if secret.trim().is_empty() {
+                bail!(
+                    "--dispatch-url is set but {DISPATCH_SECRET_ENV} is not: set it to the dispatch_secret value"
+                );
+            }
+            let config = render_worker::serve::scheduler::SchedulerConfig::new(&url, &secret)
+                .with_context(|| format!("invalid --dispatch-url or {DISPATCH_SECRET_ENV}"))?;
+            Some(config)
+        }
+    };
     render_worker::serve::run(render_worker::serve::ServeConfig {
         redis_url: args.redis_url,
         keyring,
@@ -180,6 +204,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         name,
         reaper_interval: Duration::from_secs(args.reaper_interval_secs),
         grace: Duration::from_secs(args.grace_secs),
+        scheduler,
     })
 }
 

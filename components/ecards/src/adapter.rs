@@ -6,8 +6,10 @@ use anyhow::Context;
 use spin_sdk::http::{IncomingRequest, Method, Request, Response};
 use spin_sdk::http_component;
 
+use ecards::schedule::NextStep;
+
 use crate::handlers::{self, IN_REQUEST_RETRIES, IN_REQUEST_RETRY_DELAY_MS, Route};
-use crate::{Config, ConfigValues, Reply};
+use crate::{Config, ConfigValues, Reply, dispatch, storage};
 
 #[http_component]
 async fn handle_ecards(request: IncomingRequest) -> Response {
@@ -70,8 +72,108 @@ async fn serve(request: IncomingRequest) -> Reply {
             let body = request.into_body().await.unwrap_or_default();
             create_and_send(&redis, &config, &body).await
         }
+        Route::Dispatch => {
+            let authorization = header(&request, "authorization");
+            if let Err(reply) =
+                handlers::authorize_dispatch(&config.dispatch_secret, authorization.as_deref())
+            {
+                return reply;
+            }
+            dispatch_due(&redis, &config).await
+        }
         Route::Pixel(_) => handlers::pixel_reply(),
     }
+}
+
+/// Sends every due scheduled e-card, one attempt per waiting recipient, and returns counts.
+async fn dispatch_due(redis: &spin_sdk::redis::Connection, config: &Config) -> Reply {
+    let storage_error = |error: anyhow::Error| {
+        eprintln!("ecards: dispatch failed: {error:#}");
+        handlers::error_reply(503, "storage unavailable; try again later")
+    };
+    let now_ms = match crate::now_ms() {
+        Ok(now_ms) => now_ms,
+        Err(error) => {
+            eprintln!("ecards: clock error: {error:#}");
+            return handlers::error_reply(500, "server clock error");
+        }
+    };
+    // The claim value names this call, so each claim in Redis shows which call made it.
+    let dispatcher = match store::OrderToken::generate() {
+        Ok(token) => token.order_id().to_string(),
+        Err(error) => return storage_error(anyhow::anyhow!("could not draw a dispatcher id: {error}")),
+    };
+    let due = match storage::due_ids(redis, now_ms, ecards::schedule::MAX_ECARDS_PER_DISPATCH) {
+        Ok(due) => due,
+        Err(error) => return storage_error(error),
+    };
+
+    let provider = config.provider.provider();
+    let (mut claimed_count, mut delivered, mut failed, mut retrying) = (0usize, 0usize, 0usize, 0usize);
+    for id in &due {
+        let claimed = match dispatch::claim(redis, config, id, &dispatcher, now_ms) {
+            Ok(Some(claimed)) => claimed,
+            Ok(None) => continue,
+            Err(error) => {
+                eprintln!("ecards: could not claim a due e-card ecard_id={id}: {error:#}");
+                continue;
+            }
+        };
+        claimed_count += 1;
+        failed += claimed.failed_unsent;
+        let mut steps = Vec::with_capacity(claimed.sends.len());
+        for send in &claimed.sends {
+            let outcome = send_once(provider, &send.request).await;
+            let now_ms = crate::now_ms().unwrap_or(now_ms);
+            let step = match dispatch::record_attempt(redis, config, &claimed, send, &outcome, now_ms) {
+                Ok(step) => step,
+                Err(error) => {
+                    // The marker keeps others off until the lease ends; the e-card stays due.
+                    eprintln!(
+                        "ecards: could not store a send outcome ecard_id={id} recipient_id={}: {error:#}",
+                        send.recipient_id
+                    );
+                    NextStep::RetryAt {
+                        due_at_ms: now_ms + ecards::schedule::DISPATCH_LEASE_MS,
+                        reason: "the outcome could not be stored".into(),
+                    }
+                }
+            };
+            match &step {
+                NextStep::Delivered => delivered += 1,
+                NextStep::Failed(_) => failed += 1,
+                NextStep::RetryAt { .. } => retrying += 1,
+            }
+            // The reason may quote the address, so only the ids are logged.
+            if !matches!(step, NextStep::Delivered) {
+                eprintln!(
+                    "ecards: scheduled send failed ecard_id={id} recipient_id={} attempts={}",
+                    send.recipient_id,
+                    send.attempts_before + 1
+                );
+            }
+            steps.push(step);
+        }
+        if let Err(error) = dispatch::release(redis, &claimed, &steps) {
+            eprintln!("ecards: could not release a due e-card ecard_id={id}: {error:#}");
+        }
+    }
+    if !due.is_empty() {
+        eprintln!(
+            "ecards: dispatch due={} claimed={claimed_count} delivered={delivered} failed={failed} retrying={retrying}",
+            due.len()
+        );
+    }
+    Reply::json(
+        200,
+        &serde_json::json!({
+            "due": due.len(),
+            "claimed": claimed_count,
+            "delivered": delivered,
+            "failed": failed,
+            "retrying": retrying,
+        }),
+    )
 }
 
 fn record_pixel(token: &str, user_agent: Option<&str>, client_addr: Option<&str>) -> anyhow::Result<()> {
@@ -97,6 +199,14 @@ async fn create_and_send(redis: &spin_sdk::redis::Connection, config: &Config, b
         Ok(created) => created,
         Err(reply) => return reply,
     };
+    if created.sends.is_empty() {
+        eprintln!(
+            "ecards: e-card scheduled ecard_id={} recipients={}",
+            created.id,
+            created.record.recipients.len()
+        );
+        return created.reply;
+    }
     let provider = config.provider.provider();
     let mut delivered = 0usize;
     for send in &created.sends {
@@ -183,6 +293,7 @@ fn read_config() -> anyhow::Result<Config> {
     let mail_api_token = variable("mail_api_token")?;
     let mail_from_email = variable("mail_from_email")?;
     let site_base_url = variable("site_base_url")?;
+    let dispatch_secret = variable("dispatch_secret")?;
     Config::from_values(&ConfigValues {
         redis_url: &redis_url,
         storage_key: &storage_key,
@@ -191,5 +302,6 @@ fn read_config() -> anyhow::Result<Config> {
         mail_api_token: &mail_api_token,
         mail_from_email: &mail_from_email,
         site_base_url: &site_base_url,
+        dispatch_secret: &dispatch_secret,
     })
 }

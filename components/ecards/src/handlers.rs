@@ -9,15 +9,15 @@ use store::{Keyring, OrderToken};
 use crate::Config;
 use crate::reply::Reply;
 use crate::storage::{
-    self, Delivery, EcardKeys, EcardRecord, LinkTarget, RETENTION_MS, RedisCommands, StoredHit,
+    self, Delivery, EcardKeys, EcardRecord, LinkTarget, PendingLinks, RETENTION_MS, RedisCommands, StoredHit,
     StoredRecipient,
 };
 
-/// Retries of a 5xx, 429 or 408 response, or a failed connection, made inside the `POST` request.
+/// Retries of a 5xx, 429 or 408 response, or a failed connection, made inside a send-now `POST`.
 ///
-/// NOTE: the `ecards` crate's schedule (1 s, 4 s, 16 s, 60 s) is meant for a background sender,
-/// which does not exist yet. Inside a request the wait is capped instead: at most two quick
-/// retries [`IN_REQUEST_RETRY_DELAY_MS`] apart, so a recipient costs at most three attempts.
+/// Scheduled sends follow the `ecards` crate's schedule (1 s, 4 s, 16 s, 60 s) through the due
+/// set. A send now cannot wait that long inside one request, so it makes at most two quick
+/// retries [`IN_REQUEST_RETRY_DELAY_MS`] apart: three attempts per recipient in all.
 pub const IN_REQUEST_RETRIES: u32 = 2;
 
 /// Wait before each in-request retry, in milliseconds.
@@ -39,6 +39,8 @@ pub enum Route {
     Stats(String),
     /// `DELETE /api/ecards/{id}`.
     Delete(String),
+    /// `POST /api/ecards/dispatch`: sends the scheduled e-cards that are due.
+    Dispatch,
 }
 
 /// Parses the method and path (without the query); `Err` is the reply to send instead.
@@ -54,6 +56,15 @@ pub fn route(method: &str, path: &str) -> Result<Route, Reply> {
             Ok(Route::Create)
         } else {
             let mut reply = error_reply(405, "method not allowed; create an e-card with POST");
+            reply.set_header("allow", "POST");
+            Err(reply)
+        };
+    }
+    if path == "/api/ecards/dispatch" {
+        return if method == "POST" {
+            Ok(Route::Dispatch)
+        } else {
+            let mut reply = error_reply(405, "method not allowed; run the dispatcher with POST");
             reply.set_header("allow", "POST");
             Err(reply)
         };
@@ -101,8 +112,9 @@ pub struct CreatedEcard {
     pub sends: Vec<PendingSend>,
 }
 
-/// Validates a `POST /api/ecards` body, stores the e-card and builds each recipient's provider
-/// request. `Err` is the reply to send: `400` naming the fields, or `501` for a future `send_at`.
+/// Validates a `POST /api/ecards` body, stores the e-card and, for a send now, builds each
+/// recipient's provider request. A future `send_at` puts the e-card in the due set instead, and
+/// [`CreatedEcard::sends`] is empty. `Err` is the reply to send: `400` naming the fields.
 pub fn create(
     redis: &impl RedisCommands,
     config: &Config,
@@ -119,13 +131,6 @@ pub fn create(
             return Err(Reply::json(400, &json!({ "error": message, "fields": errors })));
         }
     };
-    if let ecards::SendTime::At(_) = card.send_time {
-        // NOTE: scheduled sending is not built yet; a `send_at` in the past validates as `Now`.
-        return Err(error_reply(
-            501,
-            "scheduled sending is not available yet; leave out send_at to send now",
-        ));
-    }
     store_and_build(redis, config, card, now_ms).map_err(|error| {
         eprintln!("ecards: could not create an e-card: {error:#}");
         error_reply(503, "storage unavailable; try again later")
@@ -134,6 +139,19 @@ pub fn create(
 
 fn new_token() -> anyhow::Result<OrderToken> {
     OrderToken::generate().context("could not draw a token")
+}
+
+/// Returns the time the e-card's keys expire: [`RETENTION_MS`] after the send time, which is the
+/// creation time for a send now.
+///
+/// NOTE: for a scheduled card this is 30 days after `send_at`, not after creation, so a card
+/// scheduled more than 30 days ahead still exists when it is due. Its keys therefore live up to
+/// 30 days plus the scheduling lead (at most 365 days) in all.
+pub fn expiry_for(send_time: ecards::SendTime, now_ms: u64) -> u64 {
+    match send_time {
+        ecards::SendTime::Now => now_ms + RETENTION_MS,
+        ecards::SendTime::At(due_ms) => due_ms.max(now_ms) + RETENTION_MS,
+    }
 }
 
 fn store_and_build(
@@ -146,22 +164,28 @@ fn store_and_build(
     // the provider's id rules (no hyphen).
     let id = new_token()?.order_id().to_string();
     let sender_token = new_token()?;
-    let expires_at_ms = now_ms + RETENTION_MS;
+    let due_at_ms = match card.send_time {
+        ecards::SendTime::Now => None,
+        ecards::SendTime::At(due_ms) => Some(due_ms),
+    };
+    let expires_at_ms = expiry_for(card.send_time, now_ms);
+
+    // Each recipient gets its link tokens. A send now builds its mail at once. A scheduled send
+    // keeps the tokens sealed until the dispatcher builds the mail.
     let mut recipients = Vec::with_capacity(card.recipients.len());
     let mut sends = Vec::with_capacity(card.recipients.len());
+    let mut outbox = Vec::new();
     for (index, person) in card.recipients.iter().enumerate() {
         let recipient_id = format!("r{index}");
         let pixel_token = new_token()?;
         let view_token = new_token()?;
-        let links =
-            ecards::RecipientLinks::new(&config.mail.base_url, &pixel_token.as_text(), &view_token.as_text())
-                .context("could not build the recipient links")?;
-        let mail = ecards::build_mail(&card, person, &links, &config.mail);
-        let ids = ecards::SendIds::new(&id, &recipient_id).context("invalid send ids")?;
-        sends.push(PendingSend {
-            recipient_id: recipient_id.clone(),
-            request: ecards::build_request(&config.provider, &mail, &ids),
-        });
+        let links = PendingLinks { pixel_token: pixel_token.as_text(), view_token: view_token.as_text() };
+        if due_at_ms.is_none() {
+            let request = build_send(config, &card, person, &id, &recipient_id, &links)?;
+            sends.push(PendingSend { recipient_id: recipient_id.clone(), request });
+        } else {
+            outbox.push((recipient_id.clone(), links));
+        }
         recipients.push(StoredRecipient {
             id: recipient_id,
             pixel_hash: pixel_token.order_id().to_string(),
@@ -176,9 +200,10 @@ fn store_and_build(
         created_at_ms: now_ms,
         expires_at_ms,
     };
-    let written = write_ecard(redis, &config.keyring, &id, &record);
+    let written = write_ecard(redis, &config.keyring, &id, &record, due_at_ms, &outbox);
     if let Err(error) = written {
         // Best effort: a failed create leaves nothing behind.
+        let _ = storage::unschedule(redis, &id);
         let _ = storage::delete_keys(redis, &record.all_keys(&id));
         return Err(error);
     }
@@ -189,6 +214,7 @@ fn store_and_build(
         &json!({
             "id": id,
             "stats_url": stats_url,
+            "send_at": due_at_ms.map(store::time::format_rfc3339_ms),
             "expires_at": store::time::format_rfc3339_ms(expires_at_ms),
         }),
     );
@@ -196,25 +222,45 @@ fn store_and_build(
     Ok(CreatedEcard { id, record, reply, sends })
 }
 
+/// Builds one recipient's provider request from the card and the recipient's link tokens.
+pub fn build_send(
+    config: &Config,
+    card: &ecards::ValidEcard,
+    person: &ecards::Person,
+    id: &str,
+    recipient_id: &str,
+    links: &PendingLinks,
+) -> anyhow::Result<ecards::HttpRequest> {
+    let links = ecards::RecipientLinks::new(&config.mail.base_url, &links.pixel_token, &links.view_token)
+        .context("could not build the recipient links")?;
+    let mail = ecards::build_mail(card, person, &links, &config.mail);
+    let ids = ecards::SendIds::new(id, recipient_id).context("invalid send ids")?;
+    Ok(ecards::build_request(&config.provider, &mail, &ids))
+}
+
 fn write_ecard(
     redis: &impl RedisCommands,
     keyring: &Keyring,
     id: &str,
     record: &EcardRecord,
+    due_at_ms: Option<u64>,
+    outbox: &[(String, PendingLinks)],
 ) -> anyhow::Result<()> {
     let keys = EcardKeys::new(id);
     for recipient in &record.recipients {
-        let pending = Delivery {
-            state: "pending".into(),
+        let initial = Delivery {
+            state: if due_at_ms.is_some() { "scheduled" } else { "pending" }.into(),
             reason: None,
             attempts: 0,
             updated_at_ms: record.created_at_ms,
+            scheduled_at_ms: due_at_ms,
+            next_attempt_at_ms: None,
         };
-        storage::set_sealed(redis, keyring, &keys.delivery(&recipient.id), &pending, record.expires_at_ms)?;
+        storage::set_sealed(redis, keyring, &keys.delivery(&recipient.id), &initial, record.expires_at_ms)?;
         let target = LinkTarget {
             ecard_id: id.to_owned(),
             recipient_id: recipient.id.clone(),
-            sent_at_ms: record.created_at_ms,
+            sent_at_ms: due_at_ms.unwrap_or(record.created_at_ms),
             expires_at_ms: record.expires_at_ms,
         };
         storage::set_sealed(
@@ -232,8 +278,16 @@ fn write_ecard(
             record.expires_at_ms,
         )?;
     }
-    // The record goes last: stats and purge find every other key through it.
-    storage::set_sealed(redis, keyring, &keys.record(), record, record.expires_at_ms)
+    for (recipient_id, links) in outbox {
+        storage::set_sealed(redis, keyring, &keys.outbox(recipient_id), links, record.expires_at_ms)?;
+    }
+    // The record goes after the per-recipient keys, because stats and purge find every other key
+    // through it, and the due-set entry goes last, so the dispatcher never finds a partial e-card.
+    storage::set_sealed(redis, keyring, &keys.record(), record, record.expires_at_ms)?;
+    if let Some(due_at_ms) = due_at_ms {
+        storage::schedule(redis, id, due_at_ms)?;
+    }
+    Ok(())
 }
 
 /// Stores one recipient's final send outcome after `attempts` attempts.
@@ -252,7 +306,14 @@ pub fn record_delivery(
             ("failed", Some(reason.clone()))
         }
     };
-    let delivery = Delivery { state: state.into(), reason, attempts, updated_at_ms: now_ms };
+    let delivery = Delivery {
+        state: state.into(),
+        reason,
+        attempts,
+        updated_at_ms: now_ms,
+        scheduled_at_ms: None,
+        next_attempt_at_ms: None,
+    };
     let key = EcardKeys::new(&created.id).delivery(recipient_id);
     storage::set_sealed(redis, keyring, &key, &delivery, created.record.expires_at_ms)
 }
@@ -369,8 +430,13 @@ fn build_stats(
             "hits_by_class": classes,
         }));
     }
+    let send_at = match record.card.send_time {
+        ecards::SendTime::At(due_ms) => Some(store::time::format_rfc3339_ms(due_ms)),
+        ecards::SendTime::Now => None,
+    };
     Ok(json!({
         "id": id,
+        "send_at": send_at,
         "design": record.card.design,
         "created_at": store::time::format_rfc3339_ms(record.created_at_ms),
         "expires_at": store::time::format_rfc3339_ms(record.expires_at_ms),
@@ -384,7 +450,9 @@ pub fn purge(redis: &impl RedisCommands, keyring: &Keyring, id: &str, token: Opt
         Ok(record) => record,
         Err(reply) => return reply,
     };
-    match storage::delete_keys(redis, &record.all_keys(id)) {
+    let purged =
+        storage::unschedule(redis, id).and_then(|()| storage::delete_keys(redis, &record.all_keys(id)));
+    match purged {
         Ok(()) => {
             eprintln!("ecards: e-card purged ecard_id={id}");
             Reply::empty(204)
@@ -394,4 +462,22 @@ pub fn purge(redis: &impl RedisCommands, keyring: &Keyring, id: &str, token: Opt
             error_reply(503, "storage unavailable; try again later")
         }
     }
+}
+
+/// Checks the dispatch endpoint's `Authorization` header. `Err` is `404` when no secret is
+/// configured (the endpoint is off), or `401` without detail for a missing or wrong secret.
+pub fn authorize_dispatch(
+    configured: &crate::DispatchSecret,
+    authorization: Option<&str>,
+) -> Result<(), Reply> {
+    if configured.0.is_empty() {
+        return Err(error_reply(404, "not found"));
+    }
+    let presented = ecards::schedule::bearer_token(authorization).unwrap_or_default();
+    if ecards::schedule::secret_matches(&configured.0, presented) {
+        return Ok(());
+    }
+    let mut reply = error_reply(401, "unauthorized");
+    reply.set_header("www-authenticate", "Bearer");
+    Err(reply)
 }

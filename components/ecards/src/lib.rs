@@ -6,13 +6,17 @@
 //! - `GET /t/{token}.gif`: always the 43-byte GIF; records the fetch when the token is known.
 //! - `GET /api/ecards/{id}/stats?token=…`: delivery and open statistics per recipient.
 //! - `DELETE /api/ecards/{id}?token=…`: purges every key of the e-card, `204`.
+//! - `POST /api/ecards/dispatch` with `Authorization: Bearer {dispatch_secret}`: sends the
+//!   scheduled e-cards that are due. The render workers call it about once a second.
+//!
+//! A `POST /api/ecards` with a future `send_at` stores the e-card and puts it in the due set, and
+//! the dispatch endpoint sends it ([`dispatch`]).
 //!
 //! The request checks, mail text, provider requests, pixel classification and statistics come
-//! from the `ecards` crate. This crate adds storage ([`storage`]), the handlers below and, on wasm,
-//! the Spin adapter that does the outbound HTTP.
-//!
-//! NOTE: scheduled sending is not built yet: a `send_at` in the future is rejected with `501`.
+//! from the `ecards` crate. This crate adds storage ([`storage`]), the handlers, the dispatcher
+//! and, on wasm, the Spin adapter that does the outbound HTTP.
 
+pub mod dispatch;
 pub mod handlers;
 pub mod reply;
 pub mod storage;
@@ -30,6 +34,17 @@ pub struct Config {
     pub provider: ecards::ProviderConfig,
     /// Sender address, site name and link base of outgoing mail.
     pub mail: ecards::MailSettings,
+    /// The secret the dispatch endpoint requires; empty turns the endpoint off.
+    pub dispatch_secret: DispatchSecret,
+}
+
+/// The dispatch endpoint's shared secret. Debug output never shows it.
+pub struct DispatchSecret(pub String);
+
+impl std::fmt::Debug for DispatchSecret {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(if self.0.is_empty() { "DispatchSecret(empty)" } else { "DispatchSecret(..)" })
+    }
 }
 
 /// The raw variable values [`Config::from_values`] checks.
@@ -48,6 +63,8 @@ pub struct ConfigValues<'a> {
     pub mail_from_email: &'a str,
     /// `site_base_url`: the public URL that pixel and view links start with.
     pub site_base_url: &'a str,
+    /// `dispatch_secret`: the dispatch endpoint's bearer token, or empty.
+    pub dispatch_secret: &'a str,
 }
 
 /// Site name shown in the `From` header, as in `Ada via Smart Banner Hub`.
@@ -84,6 +101,7 @@ impl Config {
                 from_email: from_email.to_owned(),
                 site_name: SITE_NAME.to_owned(),
             },
+            dispatch_secret: DispatchSecret(values.dispatch_secret.trim().to_owned()),
         })
     }
 }

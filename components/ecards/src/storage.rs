@@ -9,6 +9,13 @@
 //! - `ecard:{id}:delivery:{recipient_id}`: the recipient's [`Delivery`].
 //! - `ecard:{id}:hits:{recipient_id}`: a list of [`StoredHit`] values, one per pixel fetch.
 //! - `ecard:pixel:{pixel_token_hash}` and `ecard:view:{view_token_hash}`: the [`LinkTarget`].
+//! - `ecard:{id}:outbox:{recipient_id}`: a scheduled recipient's [`PendingLinks`], deleted once
+//!   the send has its final outcome.
+//! - `ecard:{id}:send:{recipient_id}`: the send marker, `sending:{dispatcher}` while one dispatcher
+//!   holds the send (expiring after the lease) and `done` once the outcome is final.
+//! - `ecard:{id}:dispatch`: one dispatcher's claim on the whole e-card, expiring after the lease.
+//! - [`DUE_SET`]: the sorted set of scheduled e-card ids, scored by due time in milliseconds. It
+//!   is shared by every e-card, so it has no expiry; dispatch and purge remove the members.
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -17,6 +24,10 @@ use store::Keyring;
 
 /// How long every e-card key lives: 30 days, in milliseconds.
 pub const RETENTION_MS: u64 = 30 * 24 * 60 * 60 * 1000;
+
+/// The sorted set of e-cards waiting to be sent: member the e-card id, score the due time in
+/// milliseconds since the Unix epoch.
+pub const DUE_SET: &str = "ecards:due";
 
 /// The Redis commands the component runs, so tests can record them without a Spin host.
 pub trait RedisCommands {
@@ -54,6 +65,21 @@ impl EcardKeys {
     /// A recipient's list of sealed [`StoredHit`] values.
     pub fn hits(&self, recipient_id: &str) -> String {
         format!("ecard:{}:hits:{recipient_id}", self.id)
+    }
+
+    /// A scheduled recipient's sealed [`PendingLinks`].
+    pub fn outbox(&self, recipient_id: &str) -> String {
+        format!("ecard:{}:outbox:{recipient_id}", self.id)
+    }
+
+    /// A recipient's send marker (plain text, no personal data).
+    pub fn send_marker(&self, recipient_id: &str) -> String {
+        format!("ecard:{}:send:{recipient_id}", self.id)
+    }
+
+    /// A dispatcher's claim on the e-card (plain text, no personal data).
+    pub fn dispatch_claim(&self) -> String {
+        format!("ecard:{}:dispatch", self.id)
     }
 }
 
@@ -103,7 +129,10 @@ impl EcardRecord {
             names.push(keys.hits(&recipient.id));
             names.push(pixel_key(&recipient.pixel_hash));
             names.push(view_key(&recipient.view_hash));
+            names.push(keys.outbox(&recipient.id));
+            names.push(keys.send_marker(&recipient.id));
         }
+        names.push(keys.dispatch_claim());
         names
     }
 }
@@ -111,7 +140,7 @@ impl EcardRecord {
 /// A recipient's delivery state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
-    /// `pending`, `delivered` or `failed`.
+    /// `pending` (send now, in progress), `scheduled`, `retrying`, `delivered` or `failed`.
     pub state: String,
     /// The provider's reason for the last failure; it may quote the address, so it is never logged.
     pub reason: Option<String>,
@@ -119,6 +148,30 @@ pub struct Delivery {
     pub attempts: u32,
     /// Time of the last change, in milliseconds since the Unix epoch.
     pub updated_at_ms: u64,
+    /// For a scheduled send, the requested send time in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_at_ms: Option<u64>,
+    /// For a `retrying` send, when the next attempt is due, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at_ms: Option<u64>,
+}
+
+impl Delivery {
+    /// Reports whether the send has its final outcome.
+    pub fn is_final(&self) -> bool {
+        matches!(self.state.as_str(), "delivered" | "failed")
+    }
+}
+
+/// The link tokens of a scheduled recipient, kept sealed until the mail is built at send time.
+/// They are the only copy of working links in Redis, which is why the key is deleted as soon as
+/// the send has its final outcome.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingLinks {
+    /// The pixel token text.
+    pub pixel_token: String,
+    /// The "view in browser" token text.
+    pub view_token: String,
 }
 
 /// What a pixel or view token leads to.
@@ -234,4 +287,75 @@ pub fn delete_keys(redis: &impl RedisCommands, keys: &[String]) -> anyhow::Resul
     let arguments: Vec<RedisParameter> = keys.iter().map(|key| bytes(key)).collect();
     redis.execute("DEL", &arguments).map_err(|error| anyhow::anyhow!("DEL failed: {error}"))?;
     Ok(())
+}
+
+/// Runs `SET key value NX PX lease_ms` and reports whether this call set the key.
+pub fn set_if_absent(
+    redis: &impl RedisCommands,
+    key: &str,
+    value: &str,
+    lease_ms: u64,
+) -> anyhow::Result<bool> {
+    let lease = i64::try_from(lease_ms).context("lease does not fit in i64")?;
+    let reply = redis
+        .execute("SET", &[bytes(key), bytes(value), bytes("NX"), bytes("PX"), RedisParameter::Int64(lease)])
+        .map_err(|error| anyhow::anyhow!("SET {key} NX failed: {error}"))?;
+    Ok(matches!(reply.as_slice(), [RedisResult::Status(status)] if status == "OK"))
+}
+
+/// Runs `SET key value PXAT expires_at_ms`, for plain-text markers.
+pub fn set_plain(
+    redis: &impl RedisCommands,
+    key: &str,
+    value: &str,
+    expires_at_ms: u64,
+) -> anyhow::Result<()> {
+    let expires_at = i64::try_from(expires_at_ms).context("expiry time does not fit in i64")?;
+    redis
+        .execute("SET", &[bytes(key), bytes(value), bytes("PXAT"), RedisParameter::Int64(expires_at)])
+        .map_err(|error| anyhow::anyhow!("SET {key} failed: {error}"))?;
+    Ok(())
+}
+
+/// Adds or moves an e-card in [`DUE_SET`] to `due_at_ms`.
+pub fn schedule(redis: &impl RedisCommands, id: &str, due_at_ms: u64) -> anyhow::Result<()> {
+    let score = i64::try_from(due_at_ms).context("due time does not fit in i64")?;
+    redis
+        .execute("ZADD", &[bytes(DUE_SET), RedisParameter::Int64(score), bytes(id)])
+        .map_err(|error| anyhow::anyhow!("ZADD {DUE_SET} failed: {error}"))?;
+    Ok(())
+}
+
+/// Removes an e-card from [`DUE_SET`].
+pub fn unschedule(redis: &impl RedisCommands, id: &str) -> anyhow::Result<()> {
+    redis
+        .execute("ZREM", &[bytes(DUE_SET), bytes(id)])
+        .map_err(|error| anyhow::anyhow!("ZREM {DUE_SET} failed: {error}"))?;
+    Ok(())
+}
+
+/// Returns up to `limit` e-card ids of [`DUE_SET`] due at or before `now_ms`, earliest first.
+pub fn due_ids(redis: &impl RedisCommands, now_ms: u64, limit: usize) -> anyhow::Result<Vec<String>> {
+    let now = i64::try_from(now_ms).context("time does not fit in i64")?;
+    let limit = i64::try_from(limit).context("limit does not fit in i64")?;
+    let reply = redis
+        .execute(
+            "ZRANGEBYSCORE",
+            &[
+                bytes(DUE_SET),
+                bytes("-inf"),
+                RedisParameter::Int64(now),
+                bytes("LIMIT"),
+                RedisParameter::Int64(0),
+                RedisParameter::Int64(limit),
+            ],
+        )
+        .map_err(|error| anyhow::anyhow!("ZRANGEBYSCORE {DUE_SET} failed: {error}"))?;
+    reply
+        .into_iter()
+        .map(|value| match value {
+            RedisResult::Binary(id) => String::from_utf8(id).context("e-card id in the due set is not UTF-8"),
+            other => anyhow::bail!("unexpected ZRANGEBYSCORE reply: {other:?}"),
+        })
+        .collect()
 }

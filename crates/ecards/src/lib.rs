@@ -16,6 +16,7 @@
 //!   retry schedule.
 //! - [`pixel`]: the 43-byte GIF, its no-cache headers, and classification of each fetch by user
 //!   agent and time since sending.
+//! - [`schedule`]: the rules of scheduled sending: retries, leases and the dispatch secret.
 //! - [`stats`]: a recipient's hits summed up for the sender's stats page.
 //! - [`time`]: RFC 3339 timestamp parsing.
 #![forbid(unsafe_code)]
@@ -24,6 +25,7 @@ pub mod mail;
 pub mod pixel;
 pub mod provider;
 pub mod request;
+pub mod schedule;
 pub mod stats;
 pub mod time;
 

@@ -2,17 +2,20 @@
 //!
 //! Each worker is one OS thread that takes a job, renders it with a single encoder thread and
 //! stores the MP4, so a pool of N workers keeps about N cores busy. One more thread renews the
-//! claims of jobs in progress and runs the reaper, and one waits for SIGTERM and SIGINT.
+//! claims of jobs in progress and runs the reaper, one waits for SIGTERM and SIGINT, and, when
+//! configured, one runs the e-card scheduler.
 //!
 //! Layout:
 //! - [`queue`]: every Redis command the pool sends.
 //! - [`job`]: one job, from its claim to the stored MP4, a retry, or a failed order.
 //! - [`housekeeping`]: claim renewal and the reaper that requeues jobs of workers that died.
+//! - [`scheduler`]: the optional e-card scheduler, which calls the dispatch endpoint every second.
 //! - this file: configuration, connections, the worker threads and shutdown.
 
 mod housekeeping;
 mod job;
 pub mod queue;
+pub mod scheduler;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -51,6 +54,8 @@ pub struct ServeConfig {
     pub reaper_interval: Duration,
     /// Time a job in progress may take to finish after a stop signal before it is requeued.
     pub grace: Duration,
+    /// The e-card scheduler's endpoint and secret, or `None` to run no scheduler.
+    pub scheduler: Option<scheduler::SchedulerConfig>,
 }
 
 /// State shared by the worker, housekeeping and signal threads.
@@ -111,6 +116,15 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
         .name("signals".to_owned())
         .spawn(move || signals.wait(&stop, grace))
         .context("failed to start the signal thread")?;
+
+    // The scheduler thread is detached: an HTTP call in flight must not delay the shutdown.
+    if let Some(scheduler_config) = config.scheduler {
+        let stop = Arc::clone(&pool.stop);
+        thread::Builder::new()
+            .name("scheduler".to_owned())
+            .spawn(move || scheduler::run(&scheduler_config, || !stop.is_requested()))
+            .context("failed to start the scheduler thread")?;
+    }
 
     info!(
         name = %config.name,
