@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -58,11 +59,13 @@ enum Success {
 }
 
 /// A loopback HTTP server standing in for the mail provider. It answers each request with the next
-/// queued status, or success once the queue is empty.
+/// queued status, or success once the queue is empty. The first `unanswered` requests are recorded
+/// and never answered.
 struct StandIn {
     base_url: String,
     received: Arc<Mutex<Vec<Recorded>>>,
     statuses: Arc<Mutex<VecDeque<u16>>>,
+    unanswered: Arc<AtomicUsize>,
 }
 
 impl StandIn {
@@ -75,16 +78,19 @@ impl StandIn {
         let base_url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
         let received = Arc::new(Mutex::new(Vec::new()));
         let statuses = Arc::new(Mutex::new(VecDeque::new()));
-        let (received_writer, statuses_reader) = (received.clone(), statuses.clone());
+        let unanswered = Arc::new(AtomicUsize::new(0));
+        let (received_writer, statuses_reader, unanswered_counter) =
+            (received.clone(), statuses.clone(), unanswered.clone());
         thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
                 let received = received_writer.clone();
                 let statuses = statuses_reader.clone();
-                thread::spawn(move || answer(stream, &received, &statuses, success));
+                let unanswered = unanswered_counter.clone();
+                thread::spawn(move || answer(stream, &received, &statuses, &unanswered, success));
             }
         });
-        Self { base_url, received, statuses }
+        Self { base_url, received, statuses, unanswered }
     }
 
     fn received(&self) -> Vec<Recorded> {
@@ -96,6 +102,7 @@ fn answer(
     stream: std::net::TcpStream,
     received: &Mutex<Vec<Recorded>>,
     statuses: &Mutex<VecDeque<u16>>,
+    unanswered: &AtomicUsize,
     success: Success,
 ) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -132,6 +139,13 @@ fn answer(
         body
     };
     received.lock().unwrap().push(Recorded { at_ms, method, path, headers, body });
+    let leave_unanswered =
+        unanswered.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1));
+    if leave_unanswered.is_ok() {
+        // Keep the connection open without a response until the client gives up.
+        let _ = reader.read_to_end(&mut Vec::new());
+        return;
+    }
 
     let queued = statuses.lock().unwrap().pop_front();
     let (status, reply_body) = match (queued, success) {
@@ -853,4 +867,45 @@ fn sendgrid_request_reaches_stand_in() {
         assert_eq!(recipient["delivery"]["state"], "delivered", "{recipient}");
         assert_eq!(recipient["delivery"]["attempts"], 1, "{recipient}");
     }
+}
+
+#[test]
+fn provider_timeout_is_retried() {
+    let stack = EcardStack::start();
+    stack.provider.unanswered.store(1, Ordering::SeqCst);
+    let _scheduler = stack.start_scheduler("e2e-scheduler");
+    let mut body = card_request();
+    body["recipients"] = json!([{ "name": "Bob", "email": "bob@example.com" }]);
+    let (id, stats_url, due_ms) = schedule_card(&stack, &mut body, 1_000);
+
+    // The first attempt gets no response; the component gives up after its 10 s first-byte
+    // timeout and stores a retryable failure.
+    let mut delivery = Value::Null;
+    while now_ms() < due_ms + 20_000 {
+        let stats = reply(stack.http.get(stack.url(&stats_url)).call()).json();
+        delivery = stats["recipients"][0]["delivery"].clone();
+        if delivery["state"] == "retrying" || delivery["state"] == "delivered" {
+            break;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(delivery["state"], "retrying", "{delivery}");
+    assert_eq!(delivery["attempts"], 1, "{delivery}");
+    assert!(delivery["reason"].as_str().unwrap().contains("timed out"), "{delivery}");
+    let first_attempt_ms = stack.provider.received()[0].at_ms;
+    let failed_at_ms = delivery["updated_at_ms"].as_u64().unwrap();
+    let waited_ms = failed_at_ms - first_attempt_ms;
+    assert!((9_000..15_000).contains(&waited_ms), "gave up after {waited_ms} ms");
+
+    // The retry, due a second later, is answered.
+    let received = wait_for_requests(&stack, 2, failed_at_ms + 5_000);
+    assert_eq!(received.len(), 2, "{received:?}");
+    for request in &received {
+        assert_eq!(request.header("idempotency-key"), Some(format!("{id}-r0").as_str()));
+    }
+    let stats = reply(stack.http.get(stack.url(&stats_url)).call()).json();
+    let delivery = &stats["recipients"][0]["delivery"];
+    assert_eq!(delivery["state"], "delivered", "{delivery}");
+    assert_eq!(delivery["attempts"], 2, "{delivery}");
+    assert!(stack.due_members().is_empty());
 }

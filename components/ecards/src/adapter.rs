@@ -2,6 +2,8 @@
 //! Spin's outbound HTTP, and converts the reply.
 #![allow(unsafe_code, reason = "spin-sdk's #[http_component] expands to the exported C-ABI entry point")]
 
+use std::time::Duration;
+
 use anyhow::Context;
 use spin_sdk::http::{IncomingRequest, Method, Request, Response};
 use spin_sdk::http_component;
@@ -267,19 +269,76 @@ async fn send_with_retries(
     }
 }
 
+/// Time allowed to open the connection to the mail provider.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Time allowed between sending the request and the first byte of the response, and between two
+/// later bytes of it.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
+
 async fn send_once(provider: ecards::Provider, request: &ecards::HttpRequest) -> ecards::SendOutcome {
+    match send_with_timeouts(request).await {
+        Ok((status, body)) => ecards::classify_response(provider, status, &body),
+        Err(reason) => ecards::SendOutcome::RetryableError(reason),
+    }
+}
+
+/// Sends one request with connect and response timeouts, and returns the status and body.
+///
+/// `spin_sdk::http::send` passes no request options, so this goes to `wasi:http/outgoing-handler`
+/// through spin-sdk's generated bindings (`spin_sdk::wit`). Spin (its outbound HTTP factor) and
+/// the devhost (wasmtime-wasi-http 48's default client) both apply the connect and first-byte
+/// timeouts of these options.
+async fn send_with_timeouts(request: &ecards::HttpRequest) -> Result<(u16, Vec<u8>), String> {
+    use futures::SinkExt;
+    use spin_sdk::http::conversions::TryIntoOutgoingRequest;
+    use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
+    use spin_sdk::wit::wasi::http0_2_0::types::{ErrorCode, RequestOptions};
+
     let mut builder = Request::builder();
     builder.method(Method::Post).uri(request.url.clone());
     for (name, value) in &request.headers {
         builder.header(name.clone(), value.clone());
     }
-    let outgoing = builder.body(request.body.clone()).build();
-    match spin_sdk::http::send::<_, Response>(outgoing).await {
-        Ok(response) => ecards::classify_response(provider, *response.status(), response.body()),
-        // NOTE: no timeout is set, so a provider that accepts the connection and never answers
-        // holds the request until the host gives up.
-        Err(error) => ecards::SendOutcome::RetryableError(format!("request failed: {error}")),
+    let (outgoing, body) = builder
+        .body(request.body.clone())
+        .build()
+        .try_into_outgoing_request()
+        .map_err(|error| format!("invalid provider request: {error}"))?;
+
+    let options = RequestOptions::new();
+    let nanos = |duration: Duration| u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+    let set = options
+        .set_connect_timeout(Some(nanos(CONNECT_TIMEOUT)))
+        .and_then(|()| options.set_first_byte_timeout(Some(nanos(RESPONSE_TIMEOUT))))
+        .and_then(|()| options.set_between_bytes_timeout(Some(nanos(RESPONSE_TIMEOUT))));
+    if set.is_err() {
+        // The host does not support a timeout option; the request goes without it.
+        eprintln!("ecards: the host rejected the provider request timeouts");
     }
+
+    // The body is written after the request is handed over, as spin-sdk's own `send` does.
+    let mut body_sink = outgoing.take_body();
+    let response = outgoing_handler::handle(outgoing, Some(options))
+        .map_err(|code| format!("request failed: {code:?}"))?;
+    if let Some(body) = body {
+        body_sink.send(body).await.map_err(|error| format!("request body failed: {error:?}"))?;
+    }
+    drop(body_sink);
+    response.subscribe().block();
+    let response = match response.get() {
+        Some(Ok(Ok(response))) => response,
+        Some(Ok(Err(
+            code @ (ErrorCode::ConnectionTimeout
+            | ErrorCode::ConnectionReadTimeout
+            | ErrorCode::HttpResponseTimeout),
+        ))) => return Err(format!("provider timed out: {code:?}")),
+        Some(Ok(Err(code))) => return Err(format!("request failed: {code:?}")),
+        Some(Err(())) | None => return Err("request failed: no response".to_owned()),
+    };
+    let status = response.status();
+    let body = response.into_body().await.map_err(|error| format!("response body failed: {error:?}"))?;
+    Ok((status, body))
 }
 
 fn read_config() -> anyhow::Result<Config> {
