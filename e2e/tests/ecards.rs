@@ -909,3 +909,83 @@ fn provider_timeout_is_retried() {
     assert_eq!(delivery["attempts"], 2, "{delivery}");
     assert!(stack.due_members().is_empty());
 }
+
+/// Returns the view path `/ecards/{token}` from a provider request's HTML.
+fn view_path(recorded: &Recorded) -> String {
+    let html = recorded.json()["html"].as_str().expect("html field").to_owned();
+    let start = html.find("/ecards/").expect("view link in the HTML");
+    let end = start + html[start..].find('"').expect("view link ends in a quote");
+    html[start..end].to_owned()
+}
+
+fn assert_page_headers(reply: &Reply, context: &str) {
+    assert_eq!(reply.header("content-type"), Some("text/html; charset=utf-8"), "{context}");
+    assert_eq!(reply.header("cache-control"), Some("no-store"), "{context}");
+    assert_eq!(reply.header("referrer-policy"), Some("no-referrer"), "{context}");
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"), "{context}");
+    let policy = reply.header("content-security-policy").expect("content-security-policy header");
+    assert!(policy.contains("default-src 'self'"), "{context}: {policy}");
+    assert!(policy.contains("style-src 'self'"), "{context}: {policy}");
+    assert!(!policy.contains("unsafe-inline"), "{context}: {policy}");
+}
+
+#[test]
+fn view_page_shows_card_and_counts_view() {
+    let stack = EcardStack::start();
+    let created = stack.post_ecard(&card_request());
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let json = created.json();
+    let (id, stats_url) =
+        (json["id"].as_str().unwrap().to_owned(), json["stats_url"].as_str().unwrap().to_owned());
+    let received = stack.provider.received();
+    let first =
+        received.iter().find(|request| request.header("idempotency-key").unwrap().ends_with("-r0")).unwrap();
+    let view = view_path(first);
+    assert!(first.json()["text"].as_str().unwrap().contains(&format!("http://127.0.0.1:3000{view}")));
+
+    let page = stack.get_with_agent(&view, DESKTOP_AGENT);
+    assert_eq!(page.status, 200);
+    assert_page_headers(&page, "card");
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    assert!(html.contains("Happy birthday! &lt;b&gt;cake&lt;/b&gt; &amp; &quot;tea&quot;"), "{html}");
+    assert!(!html.contains("<b>cake</b>"), "{html}");
+    assert!(html.contains("Dear Bob,"), "{html}");
+    assert!(html.contains("From Ada Lovelace"), "{html}");
+    assert!(html.contains("design-birthday"), "{html}");
+    assert!(!html.contains("bob@example.com"), "{html}");
+    let stylesheet = reply(stack.http.get(stack.url("/static/css/ecard-view.css")).call());
+    assert_eq!(stylesheet.status, 200);
+    assert!(String::from_utf8_lossy(&stylesheet.body).contains(".design-birthday"));
+
+    // The load is a browser-view hit of that recipient only.
+    let stats = reply(stack.http.get(stack.url(&stats_url)).call()).json();
+    let recipient = &stats["recipients"][0];
+    assert_eq!(recipient["id"], "r0");
+    assert_eq!(recipient["opens"]["hits"], 1, "{recipient}");
+    assert_eq!(recipient["hits_by_class"]["browser_view"], 1, "{recipient}");
+    assert_eq!(stats["recipients"][1]["opens"]["hits"], 0, "{stats}");
+
+    let post = reply(stack.http.post(stack.url(&view)).send_empty());
+    assert_eq!(post.status, 405);
+    assert_eq!(post.header("allow"), Some("GET"));
+
+    // After the purge the link leads to the 404 page.
+    let token = stats_url.split_once("token=").unwrap().1.to_owned();
+    let deleted = reply(stack.http.delete(stack.url(&format!("/api/ecards/{id}?token={token}"))).call());
+    assert_eq!(deleted.status, 204);
+    let gone = stack.get_with_agent(&view, DESKTOP_AGENT);
+    assert_eq!(gone.status, 404);
+    assert!(stack.keys().is_empty(), "{:?}", stack.keys());
+}
+
+#[test]
+fn view_page_unknown_token_is_404() {
+    let stack = EcardStack::start();
+    for path in ["/ecards/AAAAAAAAAAAAAAAAAAAAAA", "/ecards/not-a-token", "/ecards/"] {
+        let page = stack.get_with_agent(path, DESKTOP_AGENT);
+        assert_eq!(page.status, 404, "{path}");
+        assert_page_headers(&page, path);
+        assert!(String::from_utf8_lossy(&page.body).contains("Page not found"), "{path}");
+    }
+    assert!(stack.keys().is_empty(), "{:?}", stack.keys());
+}

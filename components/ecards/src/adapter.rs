@@ -52,6 +52,10 @@ async fn serve(request: IncomingRequest) -> Reply {
         return handlers::pixel_reply();
     }
 
+    if let Route::View(token) = route {
+        return view(&request, &token);
+    }
+
     let config = match read_config() {
         Ok(config) => config,
         Err(error) => {
@@ -84,7 +88,36 @@ async fn serve(request: IncomingRequest) -> Reply {
             dispatch_due(&redis, &config).await
         }
         Route::Pixel(_) => handlers::pixel_reply(),
+        Route::View(_) => crate::view::method_not_allowed(),
     }
+}
+
+/// Serves the "view in browser" page. It needs only Redis and the storage key, so a bad mail
+/// setting never hides a card.
+fn view(request: &IncomingRequest, token: &str) -> Reply {
+    let opened = (|| {
+        let redis_url =
+            spin_sdk::variables::get("redis_url").context("could not read the redis_url variable")?;
+        let storage_key =
+            spin_sdk::variables::get("storage_key").context("could not read the storage_key variable")?;
+        let keyring = store::Keyring::parse(&storage_key).context("invalid storage_key variable")?;
+        let redis = spin_sdk::redis::Connection::open(&redis_url)
+            .map_err(|error| anyhow::anyhow!("failed to connect to Redis: {error}"))?;
+        anyhow::Ok((redis, keyring))
+    })();
+    let (redis, keyring) = match opened {
+        Ok(opened) => opened,
+        Err(error) => {
+            eprintln!("ecards: storage unavailable for a view page: {error:#}");
+            return crate::view::unavailable();
+        }
+    };
+    let user_agent = header(request, "user-agent");
+    let client_addr = header(request, "spin-client-addr");
+    let visitor =
+        crate::view::Visitor { user_agent: user_agent.as_deref(), client_addr: client_addr.as_deref() };
+    let now_ms = crate::now_ms().unwrap_or_default();
+    crate::view::view_page(&redis, &keyring, token, &visitor, now_ms)
 }
 
 /// Sends every due scheduled e-card, one attempt per waiting recipient, and returns counts.

@@ -41,6 +41,8 @@ pub enum Route {
     Delete(String),
     /// `POST /api/ecards/dispatch`: sends the scheduled e-cards that are due.
     Dispatch,
+    /// `GET /ecards/{token}`: the "view in browser" page, with the token text.
+    View(String),
 }
 
 /// Parses the method and path (without the query); `Err` is the reply to send instead.
@@ -50,6 +52,13 @@ pub fn route(method: &str, path: &str) -> Result<Route, Reply> {
         // broken image.
         let token = file.strip_suffix(".gif").unwrap_or(file);
         return Ok(Route::Pixel(token.to_owned()));
+    }
+    if let Some(token) = path.strip_prefix(crate::view::VIEW_PREFIX) {
+        return if method == "GET" {
+            Ok(Route::View(token.to_owned()))
+        } else {
+            Err(crate::view::method_not_allowed())
+        };
     }
     if path == "/api/ecards" {
         return if method == "POST" {
@@ -345,6 +354,19 @@ pub fn record_pixel_hit(
     };
     let seconds_since_send = now_ms.checked_sub(target.sent_at_ms).map(|ms| ms / 1000);
     let open = ecards::classify_open(user_agent, seconds_since_send);
+    push_hit(redis, keyring, &target, open, client_addr, now_ms)?;
+    Ok(true)
+}
+
+/// Appends one classified hit to the recipient's list that `target` names.
+pub fn push_hit(
+    redis: &impl RedisCommands,
+    keyring: &Keyring,
+    target: &LinkTarget,
+    open: ecards::OpenInfo,
+    client_addr: Option<&str>,
+    now_ms: u64,
+) -> anyhow::Result<()> {
     // The port is dropped: the address alone identifies the client.
     let ip = client_addr.map(|addr| match addr.rsplit_once(':') {
         Some((host, port)) if port.bytes().all(|byte| byte.is_ascii_digit()) => {
@@ -354,8 +376,7 @@ pub fn record_pixel_hit(
     });
     let hit = StoredHit { hit: ecards::Hit { at_unix_ms: now_ms, open }, ip };
     let hits_key = EcardKeys::new(&target.ecard_id).hits(&target.recipient_id);
-    storage::push_hit(redis, keyring, &hits_key, &hit, target.expires_at_ms)?;
-    Ok(true)
+    storage::push_hit(redis, keyring, &hits_key, &hit, target.expires_at_ms)
 }
 
 /// Loads a record and checks the sender token; `Err` is `404` for any mismatch.

@@ -6,6 +6,7 @@
 //! - `GET /t/{token}.gif`: always the 43-byte GIF; records the fetch when the token is known.
 //! - `GET /api/ecards/{id}/stats?token=…`: delivery and open statistics per recipient.
 //! - `DELETE /api/ecards/{id}?token=…`: purges every key of the e-card, `204`.
+//! - `GET /ecards/{token}`: the "view in browser" page of one recipient's card ([`view`]).
 //! - `POST /api/ecards/dispatch` with `Authorization: Bearer {dispatch_secret}`: sends the
 //!   scheduled e-cards that are due. The render workers call it about once a second.
 //!
@@ -16,10 +17,14 @@
 //! from the `ecards` crate. This crate adds storage ([`storage`]), the handlers, the dispatcher
 //! and, on wasm, the Spin adapter that does the outbound HTTP.
 
+// The site's policy source, compiled here too so the card page sends the same policy as every page.
+#[path = "../../site/src/csp.rs"]
+pub mod csp;
 pub mod dispatch;
 pub mod handlers;
 pub mod reply;
 pub mod storage;
+pub mod view;
 
 pub use reply::Reply;
 

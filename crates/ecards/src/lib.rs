@@ -19,6 +19,7 @@
 //! - [`schedule`]: the rules of scheduled sending: retries, leases and the dispatch secret.
 //! - [`stats`]: a recipient's hits summed up for the sender's stats page.
 //! - [`time`]: RFC 3339 timestamp parsing.
+//! - [`view`]: the "view in browser" page.
 #![forbid(unsafe_code)]
 
 pub mod mail;
@@ -28,9 +29,12 @@ pub mod request;
 pub mod schedule;
 pub mod stats;
 pub mod time;
+pub mod view;
 
 pub use mail::{HeaderText, Mail, MailError, MailSettings, Mailbox, RecipientLinks, build_mail};
-pub use pixel::{Client, Device, OpenClass, OpenInfo, RESPONSE_HEADERS, TRANSPARENT_GIF, classify_open};
+pub use pixel::{
+    Client, Device, OpenClass, OpenInfo, RESPONSE_HEADERS, TRANSPARENT_GIF, classify_open, classify_view,
+};
 pub use provider::{
     HttpRequest, Provider, ProviderConfig, ProviderError, SendIds, SendOutcome, build_request,
     classify_response, retry_delay_ms,

@@ -182,13 +182,13 @@ pub fn subject(design: Design, sender_name: &str) -> HeaderText {
 }
 
 /// The heading and colours each design's HTML uses.
-struct DesignStyle {
-    heading: &'static str,
+pub(crate) struct DesignStyle {
+    pub(crate) heading: &'static str,
     background: &'static str,
     accent: &'static str,
 }
 
-fn design_style(design: Design) -> DesignStyle {
+pub(crate) fn design_style(design: Design) -> DesignStyle {
     match design {
         Design::Birthday => {
             DesignStyle { heading: "Happy birthday!", background: "#fff4e6", accent: "#d9480f" }

@@ -96,6 +96,8 @@ pub enum OpenClass {
     AppleMailPrefetch,
     /// A mail-security scanner or crawler.
     SecurityScanner,
+    /// A load of the "view in browser" page, by anything that is not a known scanner.
+    BrowserView,
     /// Not recognised.
     Unknown,
 }
@@ -190,6 +192,20 @@ pub fn classify_open(user_agent: Option<&str>, seconds_since_send: Option<u64>) 
         return info(OpenClass::Human);
     }
     info(OpenClass::Unknown)
+}
+
+/// Classifies a load of the "view in browser" page. A known scanner agent (the same markers as
+/// [`classify_open`] uses) stays a [`OpenClass::SecurityScanner`], because link scanners open
+/// the links of a mail too. Anything else is a [`OpenClass::BrowserView`], with the device and
+/// client read from the agent.
+pub fn classify_view(user_agent: Option<&str>) -> OpenInfo {
+    let lower = user_agent.unwrap_or("").trim().to_ascii_lowercase();
+    let class = if SCANNER_MARKERS.iter().any(|marker| lower.contains(marker)) {
+        OpenClass::SecurityScanner
+    } else {
+        OpenClass::BrowserView
+    };
+    OpenInfo { class, device: parse_device(&lower), client: parse_client(&lower) }
 }
 
 fn parse_device(lower: &str) -> Device {
@@ -375,5 +391,15 @@ mod tests {
         assert_eq!(header("Cache-Control"), Some("no-store, no-cache, must-revalidate, max-age=0, private"));
         assert_eq!(header("Pragma"), Some("no-cache"));
         assert_eq!(header("Expires"), Some("0"));
+    }
+
+    #[test]
+    fn view_loads_are_browser_views() {
+        let desktop = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36";
+        let view = classify_view(Some(desktop));
+        assert_eq!(view.class, OpenClass::BrowserView);
+        assert_eq!(view.device, Device::Desktop);
+        assert_eq!(classify_view(None).class, OpenClass::BrowserView);
+        assert_eq!(classify_view(Some("python-requests/2.31")).class, OpenClass::SecurityScanner);
     }
 }
