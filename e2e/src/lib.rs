@@ -130,10 +130,15 @@ pub struct Devhost {
 impl Devhost {
     /// Starts the devhost with the given Spin variables and waits for its listening line.
     pub fn start(variables: &[(&str, String)]) -> Self {
+        Self::start_with_manifest(&repo_root().join("spin.toml"), variables)
+    }
+
+    /// Starts the devhost on another manifest, such as a changed copy of `spin.toml`.
+    pub fn start_with_manifest(manifest: &std::path::Path, variables: &[(&str, String)]) -> Self {
         let mut command = Command::new(env_path("SBH_DEVHOST_BIN"));
         command
             .arg("--manifest")
-            .arg(repo_root().join("spin.toml"))
+            .arg(manifest)
             .args(["--listen", "127.0.0.1:0", "--wasm-dir"])
             .arg(env_path("SBH_WASM_DIR"))
             .stdout(Stdio::piped())

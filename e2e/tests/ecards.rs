@@ -989,3 +989,59 @@ fn view_page_unknown_token_is_404() {
     }
     assert!(stack.keys().is_empty(), "{:?}", stack.keys());
 }
+
+/// A directory under the system temp dir, removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("sbh-e2e-{label}-{}-{}", std::process::id(), now_ms()));
+        std::fs::create_dir_all(&path).expect("create a temp dir");
+        Self(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn unlisted_mail_host_is_denied() {
+    // A copy of spin.toml whose ecards component may reach Redis and a closed loopback port only.
+    let manifest = std::fs::read_to_string(e2e::repo_root().join("spin.toml")).unwrap();
+    let listed = r#"allowed_outbound_hosts = ["redis://{{ redis_host }}", "{{ mail_api_base }}"]"#;
+    assert_eq!(manifest.matches(listed).count(), 1, "the ecards component's allowed_outbound_hosts line");
+    let unlisted = r#"allowed_outbound_hosts = ["redis://{{ redis_host }}", "http://127.0.0.1:9"]"#;
+    let dir = TempDir::new("unlisted-host");
+    std::fs::write(dir.0.join("spin.toml"), manifest.replace(listed, unlisted)).unwrap();
+    std::os::unix::fs::symlink(e2e::repo_root().join("static"), dir.0.join("static")).unwrap();
+
+    let provider = StandIn::start();
+    let redis = RedisServer::start();
+    let variables = stack_variables(&redis, "resend", &provider, DISPATCH_SECRET);
+    let devhost = Devhost::start_with_manifest(&dir.0.join("spin.toml"), &variables);
+    let stack = EcardStack {
+        http: ureq::Agent::config_builder().http_status_as_error(false).build().into(),
+        provider,
+        devhost,
+        redis,
+    };
+
+    let created = stack.post_ecard(&card_request());
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let stats_url = created.json()["stats_url"].as_str().unwrap().to_owned();
+    thread::sleep(Duration::from_millis(500));
+    assert!(stack.provider.received().is_empty(), "{:?}", stack.provider.received());
+
+    let stats = reply(stack.http.get(stack.url(&stats_url)).call()).json();
+    for recipient in stats["recipients"].as_array().unwrap() {
+        let delivery = &recipient["delivery"];
+        assert_eq!(delivery["state"], "failed", "{delivery}");
+        // A denied destination is permanent, so it is not retried.
+        assert_eq!(delivery["attempts"], 1, "{delivery}");
+        let reason = delivery["reason"].as_str().unwrap();
+        assert!(reason.contains("allowed_outbound_hosts"), "{reason}");
+    }
+}

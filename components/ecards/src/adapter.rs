@@ -312,7 +312,7 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
 async fn send_once(provider: ecards::Provider, request: &ecards::HttpRequest) -> ecards::SendOutcome {
     match send_with_timeouts(request).await {
         Ok((status, body)) => ecards::classify_response(provider, status, &body),
-        Err(reason) => ecards::SendOutcome::RetryableError(reason),
+        Err(failure) => failure,
     }
 }
 
@@ -322,22 +322,23 @@ async fn send_once(provider: ecards::Provider, request: &ecards::HttpRequest) ->
 /// through spin-sdk's generated bindings (`spin_sdk::wit`). Spin (its outbound HTTP factor) and
 /// the devhost (wasmtime-wasi-http 48's default client) both apply the connect and first-byte
 /// timeouts of these options.
-async fn send_with_timeouts(request: &ecards::HttpRequest) -> Result<(u16, Vec<u8>), String> {
+async fn send_with_timeouts(request: &ecards::HttpRequest) -> Result<(u16, Vec<u8>), ecards::SendOutcome> {
     use futures::SinkExt;
     use spin_sdk::http::conversions::TryIntoOutgoingRequest;
     use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
-    use spin_sdk::wit::wasi::http0_2_0::types::{ErrorCode, RequestOptions};
+    use spin_sdk::wit::wasi::http0_2_0::types::RequestOptions;
+
+    let retryable = ecards::SendOutcome::RetryableError;
 
     let mut builder = Request::builder();
     builder.method(Method::Post).uri(request.url.clone());
     for (name, value) in &request.headers {
         builder.header(name.clone(), value.clone());
     }
-    let (outgoing, body) = builder
-        .body(request.body.clone())
-        .build()
-        .try_into_outgoing_request()
-        .map_err(|error| format!("invalid provider request: {error}"))?;
+    let (outgoing, body) =
+        builder.body(request.body.clone()).build().try_into_outgoing_request().map_err(|error| {
+            ecards::SendOutcome::PermanentError(format!("invalid provider request: {error}"))
+        })?;
 
     let options = RequestOptions::new();
     let nanos = |duration: Duration| u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
@@ -352,26 +353,41 @@ async fn send_with_timeouts(request: &ecards::HttpRequest) -> Result<(u16, Vec<u
 
     // The body is written after the request is handed over, as spin-sdk's own `send` does.
     let mut body_sink = outgoing.take_body();
-    let response = outgoing_handler::handle(outgoing, Some(options))
-        .map_err(|code| format!("request failed: {code:?}"))?;
+    let response = outgoing_handler::handle(outgoing, Some(options)).map_err(|code| failure(&code))?;
+    // A host that rejects the request, such as for a denied destination, closes the body stream,
+    // so the response's error code says more than the failed write.
+    let mut body_error = None;
     if let Some(body) = body {
-        body_sink.send(body).await.map_err(|error| format!("request body failed: {error:?}"))?;
+        body_error = body_sink.send(body).await.err();
     }
     drop(body_sink);
     response.subscribe().block();
-    let response = match response.get() {
-        Some(Ok(Ok(response))) => response,
-        Some(Ok(Err(
-            code @ (ErrorCode::ConnectionTimeout
-            | ErrorCode::ConnectionReadTimeout
-            | ErrorCode::HttpResponseTimeout),
-        ))) => return Err(format!("provider timed out: {code:?}")),
-        Some(Ok(Err(code))) => return Err(format!("request failed: {code:?}")),
-        Some(Err(())) | None => return Err("request failed: no response".to_owned()),
+    let response = match (response.get(), body_error) {
+        (Some(Ok(Err(code))), _) => return Err(failure(&code)),
+        (_, Some(error)) => return Err(retryable(format!("request body failed: {error:?}"))),
+        (Some(Ok(Ok(response))), None) => response,
+        (Some(Err(())) | None, None) => return Err(retryable("request failed: no response".to_owned())),
     };
     let status = response.status();
-    let body = response.into_body().await.map_err(|error| format!("response body failed: {error:?}"))?;
+    let body =
+        response.into_body().await.map_err(|error| retryable(format!("response body failed: {error:?}")))?;
     Ok((status, body))
+}
+
+/// Classifies a failed request: a denied destination is permanent (only a manifest change helps),
+/// every other failure, timeouts included, is retryable.
+fn failure(code: &spin_sdk::wit::wasi::http0_2_0::types::ErrorCode) -> ecards::SendOutcome {
+    use spin_sdk::wit::wasi::http0_2_0::types::ErrorCode;
+
+    match code {
+        ErrorCode::HttpRequestDenied => ecards::SendOutcome::PermanentError(
+            "request denied: the mail API is not in allowed_outbound_hosts".to_owned(),
+        ),
+        ErrorCode::ConnectionTimeout | ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
+            ecards::SendOutcome::RetryableError(format!("provider timed out: {code:?}"))
+        }
+        _ => ecards::SendOutcome::RetryableError(format!("request failed: {code:?}")),
+    }
 }
 
 fn read_config() -> anyhow::Result<Config> {
