@@ -144,7 +144,7 @@ async fn dispatch_due(redis: &spin_sdk::redis::Connection, config: &Config) -> R
     };
 
     let provider = config.provider.provider();
-    let (mut claimed_count, mut delivered, mut failed, mut retrying) = (0usize, 0usize, 0usize, 0usize);
+    let (mut claimed_count, mut delivered, mut failed, mut retrying, mut busy) = (0usize, 0, 0, 0, 0);
     for id in &due {
         let claimed = match dispatch::claim(redis, config, id, &dispatcher, now_ms) {
             Ok(Some(claimed)) => claimed,
@@ -158,6 +158,25 @@ async fn dispatch_due(redis: &spin_sdk::redis::Connection, config: &Config) -> R
         failed += claimed.failed_unsent;
         let mut steps = Vec::with_capacity(claimed.sends.len());
         for send in &claimed.sends {
+            match dispatch::begin_send(redis, id, &send.recipient_id, &dispatcher) {
+                Ok(true) => {}
+                Ok(false) => {
+                    // Another dispatcher is sending it or has finished: look again after the lease.
+                    busy += 1;
+                    let due_at_ms = crate::now_ms().unwrap_or(now_ms) + ecards::schedule::DISPATCH_LEASE_MS;
+                    steps.push(NextStep::RetryAt { due_at_ms, reason: "sent by another dispatcher".into() });
+                    continue;
+                }
+                Err(error) => {
+                    eprintln!(
+                        "ecards: could not take a send marker ecard_id={id} recipient_id={}: {error:#}",
+                        send.recipient_id
+                    );
+                    let due_at_ms = crate::now_ms().unwrap_or(now_ms) + ecards::schedule::DISPATCH_LEASE_MS;
+                    steps.push(NextStep::RetryAt { due_at_ms, reason: "storage unavailable".into() });
+                    continue;
+                }
+            }
             let outcome = send_once(provider, &send.request).await;
             let now_ms = crate::now_ms().unwrap_or(now_ms);
             let step = match dispatch::record_attempt(redis, config, &claimed, send, &outcome, now_ms) {
@@ -195,7 +214,7 @@ async fn dispatch_due(redis: &spin_sdk::redis::Connection, config: &Config) -> R
     }
     if !due.is_empty() {
         eprintln!(
-            "ecards: dispatch due={} claimed={claimed_count} delivered={delivered} failed={failed} retrying={retrying}",
+            "ecards: dispatch due={} claimed={claimed_count} delivered={delivered} failed={failed} retrying={retrying} busy={busy}",
             due.len()
         );
     }
@@ -207,6 +226,7 @@ async fn dispatch_due(redis: &spin_sdk::redis::Connection, config: &Config) -> R
             "delivered": delivered,
             "failed": failed,
             "retrying": retrying,
+            "busy": busy,
         }),
     )
 }
@@ -355,7 +375,7 @@ async fn send_with_timeouts(request: &ecards::HttpRequest) -> Result<(u16, Vec<u
     let mut body_sink = outgoing.take_body();
     let response = outgoing_handler::handle(outgoing, Some(options)).map_err(|code| failure(&code))?;
     // A host that rejects the request, such as for a denied destination, closes the body stream,
-    // so the response's error code says more than the failed write.
+    // so the response's error code explains more than the failed write.
     let mut body_error = None;
     if let Some(body) = body {
         body_error = body_sink.send(body).await.err();

@@ -2,11 +2,14 @@
 //!
 //! A dispatch call works in three steps per due e-card, all with plain Redis commands:
 //! 1. [`claim`] takes the e-card's claim key with `SET NX PX` (one dispatcher per e-card at a
-//!    time), then each waiting recipient's send marker with `SET NX PX`. A recipient whose marker
-//!    is taken is in flight elsewhere or finished, and is left alone.
-//! 2. The adapter sends each claimed recipient's mail once, and [`record_attempt`] stores the
-//!    outcome: a final one sets the marker to `done` for the e-card's lifetime, a retryable one
-//!    deletes the marker so the next due attempt can take it.
+//!    time) and rebuilds the mail of each recipient that is neither final nor waiting for a later
+//!    retry.
+//! 2. Right before each send, [`begin_send`] takes the recipient's send marker with `SET NX PX`.
+//!    A recipient whose marker is taken is in flight elsewhere or finished, and is left alone.
+//!    The adapter sends the mail once, and [`record_attempt`] stores the outcome: a final one sets
+//!    the marker to `done` for the e-card's lifetime, a retryable one deletes the marker so the
+//!    next due attempt can take it. The marker is taken per send, not at the claim, so its lease
+//!    runs only while its own attempt runs.
 //! 3. [`release`] moves the e-card to its next due time, or removes it from the due set once every
 //!    recipient is final, and drops the claim.
 //!
@@ -29,7 +32,7 @@ use crate::storage::{self, Delivery, EcardKeys, EcardRecord, PendingLinks, Redis
 /// Marker value of a send whose outcome is final.
 const DONE_MARKER: &str = "done";
 
-/// One recipient's mail, claimed for one attempt.
+/// One recipient's mail, rebuilt for one attempt.
 pub struct ClaimedSend {
     /// The recipient id, such as `r0`.
     pub recipient_id: String,
@@ -48,7 +51,7 @@ pub struct ClaimedEcard {
     /// The sends to attempt now.
     pub sends: Vec<ClaimedSend>,
     /// The earliest time a recipient left out of [`Self::sends`] needs another look: a retry that
-    /// is not due yet, or a send that another dispatcher holds.
+    /// is not due yet.
     pub later_due_ms: Option<u64>,
     /// Sends that failed for good before an attempt, such as a lost outbox entry.
     pub failed_unsent: usize,
@@ -79,7 +82,6 @@ pub fn claim(
     // Step 2: each recipient that is neither final nor waiting for a later retry.
     let mut claimed =
         ClaimedEcard { id: id.to_owned(), record, sends: Vec::new(), later_due_ms: None, failed_unsent: 0 };
-    let marker_value = format!("sending:{dispatcher}");
     for index in 0..claimed.record.recipients.len() {
         let recipient_id = claimed.record.recipients[index].id.clone();
         let delivery: Option<Delivery> =
@@ -92,22 +94,18 @@ pub fn claim(
             claimed.later_due_ms = earliest(claimed.later_due_ms, due_ms);
             continue;
         }
-        if !storage::set_if_absent(redis, &keys.send_marker(&recipient_id), &marker_value, DISPATCH_LEASE_MS)?
-        {
-            // Another dispatcher holds it, or it just became final: look again after the lease.
-            claimed.later_due_ms = earliest(claimed.later_due_ms, now_ms + DISPATCH_LEASE_MS);
-            continue;
-        }
-
         let links: Option<PendingLinks> =
             storage::get_sealed(redis, &config.keyring, &keys.outbox(&recipient_id))?;
         let attempts_before = delivery.as_ref().map_or(0, |delivery| delivery.attempts);
         let Some(links) = links else {
-            // The tokens are gone, so the mail cannot be built: record the send as failed.
-            let outcome =
-                ecards::SendOutcome::PermanentError("the scheduled mail could not be rebuilt".into());
-            store_outcome(redis, config, &claimed, &recipient_id, &outcome, attempts_before, now_ms)?;
-            claimed.failed_unsent += 1;
+            // The tokens are gone, so the mail cannot be built. Unless another dispatcher has just
+            // finished the send (and deleted them), the send is recorded as failed.
+            if begin_send(redis, id, &recipient_id, dispatcher)? {
+                let outcome =
+                    ecards::SendOutcome::PermanentError("the scheduled mail could not be rebuilt".into());
+                store_outcome(redis, config, &claimed, &recipient_id, &outcome, attempts_before, now_ms)?;
+                claimed.failed_unsent += 1;
+            }
             continue;
         };
         let person = &claimed.record.card.recipients[index];
@@ -115,6 +113,18 @@ pub fn claim(
         claimed.sends.push(ClaimedSend { recipient_id, request, attempts_before });
     }
     Ok(Some(claimed))
+}
+
+/// Takes a recipient's send marker for one attempt, right before the send. Returns `false` when
+/// another dispatcher is sending it or its outcome is final, and the caller must not send.
+pub fn begin_send(
+    redis: &impl RedisCommands,
+    id: &str,
+    recipient_id: &str,
+    dispatcher: &str,
+) -> anyhow::Result<bool> {
+    let marker = EcardKeys::new(id).send_marker(recipient_id);
+    storage::set_if_absent(redis, &marker, &format!("sending:{dispatcher}"), DISPATCH_LEASE_MS)
 }
 
 fn earliest(current: Option<u64>, candidate: u64) -> Option<u64> {
