@@ -92,6 +92,10 @@ struct Worker {
 
 impl Worker {
     fn start(redis_url: &str, name: &str, extra_args: &[&str]) -> Self {
+        Self::start_with_env(redis_url, name, extra_args, &[])
+    }
+
+    fn start_with_env(redis_url: &str, name: &str, extra_args: &[&str], env: &[(&str, &str)]) -> Self {
         let dir = TempDir::new().unwrap();
         let log_path = dir.path().join("worker.log");
         let child = Command::new(env!("CARGO_BIN_EXE_render-worker"))
@@ -100,6 +104,7 @@ impl Worker {
             .env("REDIS_URL", redis_url)
             .env("SBH_STORAGE_KEY", STORAGE_KEY)
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(File::create(&log_path).unwrap())
             .spawn()
@@ -526,4 +531,110 @@ fn missing_or_invalid_storage_key_is_rejected() {
         assert!(stderr.contains(expected), "{setting:?}: {stderr}");
         assert!(!stderr.contains(bad_key), "the error shows the key");
     }
+}
+
+/// One call the dispatch stand-in received.
+struct DispatchCall {
+    at: Instant,
+    request_line: String,
+    authorization: Option<String>,
+}
+
+/// A loopback stand-in for the ecards dispatch endpoint: it records every call and answers the
+/// first `rejected` calls with `401`, later ones with `200`.
+fn start_dispatch_stand_in(rejected: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<DispatchCall>>>) {
+    use std::io::{BufRead, BufReader, Write};
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}/api/ecards/dispatch", listener.local_addr().unwrap().port());
+    let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = calls.clone();
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            let _ = reader.read_line(&mut request_line);
+            let mut authorization = None;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("authorization")
+                {
+                    authorization = Some(value.trim().to_owned());
+                }
+            }
+            let mut calls = recorded.lock().unwrap();
+            let status = if calls.len() < rejected { "401 Unauthorized" } else { "200 OK" };
+            calls.push(DispatchCall {
+                at: Instant::now(),
+                request_line: request_line.trim().to_owned(),
+                authorization,
+            });
+            drop(calls);
+            let _ = write!(stream, "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, calls)
+}
+
+#[test]
+fn scheduler_calls_dispatch_every_second() {
+    const SECRET: &str = "dispatch-secret-for-worker-tests";
+    let redis = RedisServer::start();
+    let (url, calls) = start_dispatch_stand_in(2);
+    let mut worker = Worker::start_with_env(
+        &redis.url(),
+        "scheduler",
+        &["--dispatch-url", &url],
+        &[("SBH_DISPATCH_SECRET", SECRET)],
+    );
+    wait_for("five dispatch calls", Duration::from_secs(15), || {
+        (calls.lock().unwrap().len() >= 5).then_some(())
+    });
+
+    {
+        let calls = calls.lock().unwrap();
+        for call in calls.iter() {
+            assert_eq!(call.request_line, "POST /api/ecards/dispatch HTTP/1.1");
+            assert_eq!(call.authorization.as_deref(), Some(format!("Bearer {SECRET}").as_str()));
+        }
+        for pair in calls.windows(2) {
+            let gap = pair[1].at - pair[0].at;
+            assert!(gap >= Duration::from_millis(800), "calls {gap:?} apart");
+            assert!(gap <= Duration::from_millis(2_500), "calls {gap:?} apart");
+        }
+    }
+    let log = worker.log();
+    assert!(log.contains("e-card dispatch failed"), "log: {log}");
+    assert!(log.contains("HTTP 401"), "log: {log}");
+    assert!(log.contains("e-card dispatch works again"), "log: {log}");
+    assert!(!log.contains(SECRET), "the log shows the secret: {log}");
+
+    // The scheduler never holds up a stop.
+    worker.send_signal("TERM");
+    let status = worker.wait_exit(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0), "log: {}", worker.log());
+}
+
+#[test]
+fn dispatch_url_without_secret_is_rejected() {
+    let output = Command::new(env!("CARGO_BIN_EXE_render-worker"))
+        .args([
+            "serve",
+            "--redis-url",
+            &url_for_port(1),
+            "--dispatch-url",
+            "http://127.0.0.1:1/api/ecards/dispatch",
+        ])
+        .env("SBH_STORAGE_KEY", STORAGE_KEY)
+        .env_remove("SBH_DISPATCH_SECRET")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("SBH_DISPATCH_SECRET is not"), "{stderr}");
 }
