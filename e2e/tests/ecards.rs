@@ -49,12 +49,12 @@ impl Recorded {
     }
 }
 
-/// How the stand-in answers a successful request.
+/// The stand-in's response to a successful request.
 #[derive(Clone, Copy)]
 enum Success {
-    /// `200` with a JSON id, as Resend and Postmark answer.
+    /// `200` with a JSON id, as Resend and Postmark return.
     JsonId,
-    /// `202` with an empty body, as SendGrid answers.
+    /// `202` with an empty body, as SendGrid returns.
     AcceptedEmpty,
 }
 
@@ -279,7 +279,7 @@ impl EcardStack {
     }
 }
 
-/// The Spin variables of a stack whose mail goes to `provider`.
+/// Returns the Spin variables of a stack whose mail goes to `provider`.
 fn stack_variables(
     redis: &RedisServer,
     mail_provider: &str,

@@ -540,8 +540,8 @@ struct DispatchCall {
     authorization: Option<String>,
 }
 
-/// A loopback stand-in for the ecards dispatch endpoint: it records every call and answers the
-/// first `rejected` calls with `401`, later ones with `200`.
+/// Starts a loopback stand-in for the ecards dispatch endpoint. It records every call, returns
+/// `401` to the first `rejected` calls and `200` to later ones.
 fn start_dispatch_stand_in(rejected: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<DispatchCall>>>) {
     use std::io::{BufRead, BufReader, Write};
 
