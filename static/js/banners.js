@@ -34,6 +34,18 @@ function orderToken(text) {
   return match ? match[1] : trimmed;
 }
 
+/**
+ * Returns a size field's value for the request: null when empty, a number when it parses, else the
+ * text itself, so that the server's error names the field.
+ */
+function dimension(text) {
+  if (text.trim() === '') {
+    return null;
+  }
+  const number = Number(text);
+  return Number.isFinite(number) ? number : text;
+}
+
 /** Builds the request body from the form. */
 function requestBody(format) {
   const value = (id) => document.getElementById(id).value;
@@ -48,10 +60,8 @@ function requestBody(format) {
     accent_color: value('accent_color'),
   };
   if (body.size === 'custom') {
-    // A number the browser cannot parse is sent as text, so the server names the field.
-    const number = (id) => (value(id).trim() === '' ? null : Number.isFinite(Number(value(id))) ? Number(value(id)) : value(id));
-    body.width = number('width');
-    body.height = number('height');
+    body.width = dimension(value('width'));
+    body.height = dimension(value('height'));
   }
   const token = orderToken(value('order_token'));
   if (token) {

@@ -154,6 +154,14 @@ test("error shows next to its field", async () => {
   await page.waitForFunction(() => document.getElementById("name-error").textContent.includes("U+4E2D"));
   assert.match(await page.locator("#name-error").textContent(), /cannot draw/);
 
+  // A custom width beyond the limit is reported under the width field with the limit.
+  await page.fill("#name", "Ada Lovelace");
+  await page.selectOption("#size", "custom");
+  await page.fill("#width", "5000");
+  await page.waitForFunction(() => document.getElementById("width-error").textContent.trim() !== "");
+  assert.equal(await page.locator("#width-error").textContent(), "width is 5000; it must be from 120 to 2400 pixels");
+  await page.selectOption("#size", "leaderboard");
+
   // A token of no current order is explained under the token field.
   await page.fill("#name", "Ada Lovelace");
   await page.fill("#order_token", `${stack.baseUrl}/orders/AAAAAAAAAAAAAAAAAAAAAA`);
