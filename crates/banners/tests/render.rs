@@ -253,3 +253,30 @@ fn reference_image_matches() {
          is intended, regenerate with BANNERS_UPDATE_REFERENCE=1"
     );
 }
+
+#[test]
+fn svg_draws_same_as_png() {
+    for (preset, layout) in
+        [("leaderboard", "classic"), ("medium-rectangle", "split"), ("x-header", "centered")]
+    {
+        let scene = build_scene(&spec(&request("Ada Lovelace", preset, layout)), Some(&sample_strokes()));
+        let (_, _, png_pixels) = decode_png(&render_png(&scene, 1.0).unwrap());
+
+        // resvg draws the SVG with the same rasteriser, so the only differences are rounding of the
+        // two-decimal coordinates and opacity.
+        let tree =
+            resvg::usvg::Tree::from_str(&render_svg(&scene), &resvg::usvg::Options::default()).unwrap();
+        let mut pixmap = tiny_skia::Pixmap::new(scene.width_px, scene.height_px).unwrap();
+        resvg::render(&tree, tiny_skia::Transform::identity(), &mut pixmap.as_mut());
+        let svg_pixels: Vec<u8> =
+            pixmap.data().chunks_exact(4).flat_map(|pixel| [pixel[0], pixel[1], pixel[2]]).collect();
+
+        assert_eq!(svg_pixels.len(), png_pixels.len());
+        let channels = png_pixels.len();
+        let far = svg_pixels.iter().zip(&png_pixels).filter(|(a, b)| a.abs_diff(**b) > 16).count();
+        assert!(
+            far * 1000 < channels,
+            "{preset} {layout}: {far} of {channels} channel values differ by more than 16"
+        );
+    }
+}
