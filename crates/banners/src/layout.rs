@@ -13,8 +13,8 @@ use crate::request::{BannerSpec, Layout};
 pub const MIN_NAME_SIZE_PX: f32 = 10.0;
 /// Smallest tagline and email size before they wrap, in pixels.
 pub const MIN_DETAIL_SIZE_PX: f32 = 8.0;
-/// Size below which text stops shrinking even if wrapped lines still do not fit (never reached by
-/// requests within the limits, whose smallest canvas holds 80 characters at a larger size).
+/// Size below which text stops shrinking even if wrapped lines still do not fit. Requests within the
+/// limits never reach it, because their smallest canvas fits 80 characters at a larger size.
 const FLOOR_SIZE_PX: f32 = 2.0;
 /// Each shrinking step multiplies the size by this factor.
 const SHRINK_FACTOR: f32 = 0.94;
@@ -79,9 +79,9 @@ pub struct FittedText {
     pub lines: Vec<String>,
 }
 
-/// Fits `text` into a `max_width`×`max_height` box: the largest size up to `max_size_px` at which
-/// it fits on one line, down to `min_size_px`; below that it wraps at `min_size_px`, and if the
-/// wrapped lines are still too tall it shrinks further.
+/// Fits `text` into a `max_width`×`max_height` box at the largest size, from `max_size_px` down to
+/// `min_size_px`, at which it fits on one line. When none fits, it wraps at `min_size_px`, and it
+/// shrinks further only while the wrapped lines are taller than the box.
 pub fn fit_text(
     font: &Font,
     text: &str,

@@ -8,7 +8,7 @@ use tiny_skia::{FillRule, LineCap, LineJoin, Paint, Path, PathSegment, Pixmap, S
 use crate::error::BannerError;
 use crate::layout::{Item, Scene};
 
-/// Longest side of a preview, in pixels.
+/// Maximum length of a preview's long side, in pixels.
 pub const PREVIEW_MAX_SIDE_PX: u32 = 600;
 
 /// Returns the scale factor of a preview: 1 for canvases within [`PREVIEW_MAX_SIDE_PX`], less for

@@ -31,11 +31,11 @@ pub const FIELDS: [&str; 12] = [
     "order_token",
 ];
 
-/// Longest name, in characters.
+/// Maximum name length, in characters.
 pub const MAX_NAME_CHARS: usize = 80;
-/// Longest tagline, in characters.
+/// Maximum tagline length, in characters.
 pub const MAX_TAGLINE_CHARS: usize = 120;
-/// Longest email address, in bytes (the SMTP path limit).
+/// Maximum email address length, in bytes (the SMTP path limit).
 pub const MAX_EMAIL_BYTES: usize = 254;
 /// Narrowest custom width, in pixels.
 pub const MIN_WIDTH_PX: u32 = 120;

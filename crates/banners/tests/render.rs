@@ -31,7 +31,7 @@ fn spec(value: &Value) -> BannerSpec {
     parse_request(value.to_string().as_bytes()).unwrap()
 }
 
-/// A small drawing: a square with a diagonal, in a 200×100 space.
+/// Builds a small drawing: a square with a diagonal, in a 200×100 space.
 fn sample_strokes() -> StrokeSet {
     let point = |x: f32, y: f32| Point { x, y };
     StrokeSet {
@@ -178,7 +178,8 @@ fn long_name_shrinks_then_wraps() {
     let name = "Augusta Ada King, Countess of Lovelace and Analyst of Engines";
     let fitted = banners::layout::fit_text(font, name, 400.0, 60.0, 40.0, 10.0);
     assert_eq!(fitted.lines.len(), 1, "shrinking alone suffices: {fitted:?}");
-    assert!(fitted.size_px < 40.0 && fitted.size_px >= 10.0, "{fitted:?}");
+    assert!(fitted.size_px < 40.0, "{fitted:?}");
+    assert!(fitted.size_px >= 10.0, "{fitted:?}");
 
     let fitted = banners::layout::fit_text(font, name, 150.0, 60.0, 40.0, 10.0);
     assert!(fitted.lines.len() > 1, "too wide at the minimum size, so it wraps: {fitted:?}");

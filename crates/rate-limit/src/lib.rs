@@ -2,7 +2,7 @@
 //!
 //! The crate does no I/O. For each request the caller runs two commands built here, `INCR key` and
 //! `EXPIRE key window NX`, and passes the count that `INCR` returned to [`RateLimit::decide`]. The key
-//! holds a SHA-256 hash of the client's IP address (never the address itself), and `EXPIRE … NX`
+//! contains a SHA-256 hash of the client's IP address (never the address itself), and `EXPIRE … NX`
 //! gives it a lifetime of one window from its first request, so nothing outlives the window. Sending
 //! `EXPIRE` on every request, not only the first, means a key whose first `EXPIRE` failed still expires.
 //! `NX` needs Redis 7.0 or newer.
@@ -19,7 +19,7 @@ pub const KEY_PREFIX: &str = "ratelimit";
 /// A request budget: `max_requests` per window of `window_secs` seconds, counted per client IP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
-    /// Which budget the key belongs to, such as `banners`, so each component counts separately.
+    /// Name of the budget, such as `banners`, which keeps each component's counts separate.
     pub scope: &'static str,
     /// Requests allowed in one window; the next one is limited.
     pub max_requests: u32,
@@ -35,7 +35,7 @@ pub enum Decision {
         /// Requests left in this window after this one.
         remaining: u32,
     },
-    /// The budget is used up: answer `429` with `Retry-After`.
+    /// The budget is used up, so the caller returns `429` with `Retry-After`.
     Limited {
         /// Seconds to wait. It is the whole window, an upper bound, because the key's remaining
         /// lifetime would take one more command to read.
@@ -46,8 +46,8 @@ pub enum Decision {
 impl RateLimit {
     /// Builds the counter key for a `spin-client-addr` value (`ip:port`, `[ipv6]:port` or a bare IP).
     ///
-    /// NOTE: the hash has no secret salt, so someone holding a Redis dump could find an IPv4 address
-    /// by hashing all 2^32 of them; the short window keeps each key alive for seconds only.
+    /// NOTE: the hash has no secret salt, so someone with a Redis dump could find an IPv4 address by
+    /// hashing all 2^32 of them. Each key lives for one window only (60 s in the banners component).
     pub fn key(&self, client_addr: &str) -> String {
         let digest = Sha256::new()
             .chain_update(self.scope.as_bytes())
