@@ -16,7 +16,7 @@ scripts/setup.sh
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 echo "stack: building the components, devhost and render-worker" >&2
-cargo build --locked --release --target wasm32-wasip2 -p portrait -p orders -p site -p ecards-component >&2
+cargo build --locked --release --target wasm32-wasip2 -p portrait -p orders -p site -p ecards-component -p text-studio >&2
 cargo build --locked --release -p render-worker -p devhost >&2
 
 redis_port=$(free_port)

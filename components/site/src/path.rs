@@ -26,6 +26,7 @@ pub fn resolve(path: &str) -> Target {
     match path {
         "/" => Target::Page("index.html"),
         "/privacy" => Target::Page("privacy.html"),
+        "/text" => Target::Page("text.html"),
         "/config.json" => Target::Config,
         _ => match path.strip_prefix(STATIC_PREFIX).and_then(asset_path) {
             Some(relative) => Target::Asset(relative),
@@ -63,6 +64,7 @@ mod tests {
     fn pages_and_config_resolve() {
         assert_eq!(resolve("/"), Target::Page("index.html"));
         assert_eq!(resolve("/privacy"), Target::Page("privacy.html"));
+        assert_eq!(resolve("/text"), Target::Page("text.html"));
         assert_eq!(resolve("/config.json"), Target::Config);
     }
 

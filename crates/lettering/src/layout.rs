@@ -19,6 +19,10 @@ const MIN_LINES_PER_FRAME: f32 = 2.2;
 /// Wrap widths tried between the widest word and the longest line.
 const WRAP_CANDIDATES: usize = 48;
 
+/// Smallest gain in scale that justifies wrapping lines the visitor did not break: below it, the
+/// line breaks stay as typed.
+const MIN_WRAP_GAIN: f32 = 1.25;
+
 /// A character placed in the layout.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlacedGlyph {
@@ -228,7 +232,8 @@ fn inner_size(width: u32, height: u32) -> (f32, f32) {
 }
 
 /// Tries wrap widths from the widest word to the longest line and keeps the one that allows the
-/// largest scale, preferring fewer lines on a tie.
+/// largest scale (up to the scale cap), preferring fewer lines on a tie. Lines are only wrapped when
+/// that makes the text at least [`MIN_WRAP_GAIN`] times larger.
 fn choose_wrap(paragraphs: &[Vec<Word>], inner_width: f32, inner_height: f32) -> Vec<Vec<Token>> {
     let widest_word = paragraphs.iter().flatten().map(Word::letters_width).fold(0.0, f32::max);
     let longest_line = paragraphs
@@ -236,18 +241,26 @@ fn choose_wrap(paragraphs: &[Vec<Word>], inner_width: f32, inner_height: f32) ->
         .map(|words| words.iter().map(|word| word.spaces_width() + word.letters_width()).sum::<f32>())
         .fold(0.0, f32::max);
 
+    let largest_scale = inner_height / (MIN_LINES_PER_FRAME * LINE_PITCH);
+    let mut unwrapped_scale = 0.0;
     let mut best: Option<(f32, Vec<Vec<Token>>)> = None;
     for step in (0..=WRAP_CANDIDATES).rev() {
         let limit = widest_word + (longest_line - widest_word) * step as f32 / WRAP_CANDIDATES as f32;
         let lines: Vec<Vec<Token>> = paragraphs.iter().flat_map(|words| wrap(words, limit)).collect();
         let block_width = lines.iter().map(|line| line_width(line)).fold(0.0, f32::max);
         let block_height = lines.len() as f32 * LINE_PITCH;
-        let scale = (inner_width / block_width.max(1.0)).min(inner_height / block_height);
+        let scale = (inner_width / block_width.max(1.0)).min(inner_height / block_height).min(largest_scale);
+        if step == WRAP_CANDIDATES {
+            unwrapped_scale = scale;
+        }
         if best.as_ref().is_none_or(|(best_scale, _)| scale > *best_scale * 1.0001) {
             best = Some((scale, lines));
         }
     }
-    best.map(|(_, lines)| lines).unwrap_or_default()
+    match best {
+        Some((scale, lines)) if scale >= unwrapped_scale * MIN_WRAP_GAIN => lines,
+        _ => paragraphs.iter().flat_map(|words| wrap(words, f32::INFINITY)).collect(),
+    }
 }
 
 /// Greedy wrapping of one line's words at `limit` font units. A word wider than the limit gets a

@@ -223,3 +223,14 @@ fn strokes_round_trip_through_serialised_form() {
 fn tiny_frame_is_rejected() {
     assert!(matches!(text_to_strokes("Hi", 8, 100), Err(TextError::FrameTooSmall { width: 8, height: 100 })));
 }
+
+#[test]
+fn short_lines_keep_typed_breaks() {
+    for (text, width, height) in
+        [("Grüße!\nÇa va?", 1080, 1080), ("Hi", 1080, 1080), ("Hi there", 1920, 1080)]
+    {
+        let typed_lines = text.lines().count();
+        let layout = text_to_layout(text, width, height).unwrap();
+        assert_eq!(layout.line_count, typed_lines, "{text:?} at {width}x{height} was wrapped without need");
+    }
+}
