@@ -122,30 +122,110 @@ fn unsupported_characters_get_422_naming_them() {
     assert_eq!(redis_key_count(&stack), 0, "a rejected text stored something");
 }
 
+/// A request the component must reject, with the status, field and message text expected.
+struct BadRequest<'a> {
+    name: &'a str,
+    query: &'a str,
+    body: &'a [u8],
+    status: u16,
+    field: &'a str,
+    text: &'a str,
+}
+
 #[test]
 fn bad_requests_get_4xx_naming_field() {
     let stack = Stack::start(0);
     let too_long = "a".repeat(201);
-    let thirteen_lines = vec!["line"; 13].join("\n");
-    let cases: [(&str, &str, &[u8], u16, &str, &str); 11] = [
-        ("odd size", "size=721x720&age_confirmed=true", b"Hi", 400, "size", "odd"),
-        ("long duration", "duration=60&age_confirmed=true", b"Hi", 400, "duration", "30"),
-        ("unknown style", "style=sketchy&age_confirmed=true", b"Hi", 400, "style", "sketchy"),
-        ("bad colour", "sketch=red&age_confirmed=true", b"Hi", 400, "sketch", "six hex digits"),
-        ("unknown plan", "plan=gold&age_confirmed=true", b"Hi", 400, "plan", "single or pro"),
-        ("no age confirmation", "style=pen", b"Hi", 400, "age_confirmed", "13 or older"),
-        ("empty text", QUICK, b"", 400, "text", "empty"),
-        ("only spaces", QUICK, b"  \n  ", 400, "text", "empty"),
-        ("too long", QUICK, too_long.as_bytes(), 400, "text", "the limit is 200"),
-        ("too many lines", QUICK, thirteen_lines.as_bytes(), 400, "text", "the limit is 12"),
-        ("not UTF-8", QUICK, b"Hi \xff\xfe", 400, "text", "UTF-8"),
+    let thirteen_lines = ["line"; 13].join("\n");
+    let cases = [
+        BadRequest {
+            name: "odd size",
+            query: "size=721x720&age_confirmed=true",
+            body: b"Hi",
+            status: 400,
+            field: "size",
+            text: "odd",
+        },
+        BadRequest {
+            name: "long duration",
+            query: "duration=60&age_confirmed=true",
+            body: b"Hi",
+            status: 400,
+            field: "duration",
+            text: "30",
+        },
+        BadRequest {
+            name: "unknown style",
+            query: "style=sketchy&age_confirmed=true",
+            body: b"Hi",
+            status: 400,
+            field: "style",
+            text: "sketchy",
+        },
+        BadRequest {
+            name: "bad colour",
+            query: "sketch=red&age_confirmed=true",
+            body: b"Hi",
+            status: 400,
+            field: "sketch",
+            text: "six hex digits",
+        },
+        BadRequest {
+            name: "unknown plan",
+            query: "plan=gold&age_confirmed=true",
+            body: b"Hi",
+            status: 400,
+            field: "plan",
+            text: "single or pro",
+        },
+        BadRequest {
+            name: "no age confirmation",
+            query: "style=pen",
+            body: b"Hi",
+            status: 400,
+            field: "age_confirmed",
+            text: "13 or older",
+        },
+        BadRequest { name: "empty text", query: QUICK, body: b"", status: 400, field: "text", text: "empty" },
+        BadRequest {
+            name: "only spaces",
+            query: QUICK,
+            body: b"  \n  ",
+            status: 400,
+            field: "text",
+            text: "empty",
+        },
+        BadRequest {
+            name: "too long",
+            query: QUICK,
+            body: too_long.as_bytes(),
+            status: 400,
+            field: "text",
+            text: "the limit is 200",
+        },
+        BadRequest {
+            name: "too many lines",
+            query: QUICK,
+            body: thirteen_lines.as_bytes(),
+            status: 400,
+            field: "text",
+            text: "the limit is 12",
+        },
+        BadRequest {
+            name: "not UTF-8",
+            query: QUICK,
+            body: b"Hi \xff\xfe",
+            status: 400,
+            field: "text",
+            text: "UTF-8",
+        },
     ];
-    for (name, query, body, expected_status, expected_field, expected_text) in cases {
-        let (status, message) = post_raw(&stack, &format!("/api/text-animations?{query}"), body);
-        assert_eq!(status, expected_status, "{name}: {message}");
-        let json = json_in(&message).unwrap_or_else(|| panic!("{name}: no JSON in {message}"));
-        assert_eq!(json["field"], expected_field, "{name}: {message}");
-        assert!(json["error"].as_str().unwrap().contains(expected_text), "{name}: {message}");
+    for case in cases {
+        let (status, message) = post_raw(&stack, &format!("/api/text-animations?{}", case.query), case.body);
+        assert_eq!(status, case.status, "{}: {message}", case.name);
+        let json = json_in(&message).unwrap_or_else(|| panic!("{}: no JSON in {message}", case.name));
+        assert_eq!(json["field"], case.field, "{}: {message}", case.name);
+        assert!(json["error"].as_str().unwrap().contains(case.text), "{}: {message}", case.name);
     }
 
     // A body over the byte limit is rejected from its declared length.

@@ -2,6 +2,8 @@
 // contrast, and safe import of the server's SVG stroke preview.
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
+const MIN_DURATION_S = 5;
+const MAX_DURATION_S = 30;
 
 /** Turns an API message ("image is larger than …; send a smaller photo") into a sentence. */
 export function toSentence(message) {
@@ -64,4 +66,35 @@ export function importSvg(markup, label) {
   svg.setAttribute('role', 'img');
   svg.setAttribute('aria-label', label);
   return svg;
+}
+
+/**
+ * Checks the text of the length field the way the server does. Returns an error message, or '' when
+ * it is a number of seconds within the limits. `example` is the number the message suggests.
+ */
+export function checkDuration(durationText, example) {
+  const duration = Number(durationText);
+  if (durationText === '' || !Number.isFinite(duration)) {
+    return `Enter the length in seconds, for example ${example}.`;
+  }
+  if (duration < MIN_DURATION_S || duration > MAX_DURATION_S) {
+    return toSentence(`duration is ${durationText} s; it must be between ${MIN_DURATION_S} and ${MAX_DURATION_S} s`);
+  }
+  return '';
+}
+
+/**
+ * Moves the focus to the control of the first field error with text in `form`. `errorControls`
+ * maps an error element's id to its control's id.
+ */
+export function focusFirstError(form, errorControls) {
+  for (const element of form.querySelectorAll('.field-error')) {
+    if (element.textContent) {
+      const control = document.getElementById(errorControls[element.id] || '');
+      if (control) {
+        control.focus();
+      }
+      return;
+    }
+  }
 }

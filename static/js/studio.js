@@ -2,14 +2,14 @@
 // errors next to their fields, the stroke preview, then the move to the order page.
 // Nothing leaves the browser until the visitor submits the form.
 
-import { contrastRatio, importSvg, parseJson, toSentence } from './studio-common.js';
+import {
+  checkDuration, contrastRatio, focusFirstError, importSvg, parseJson, toSentence,
+} from './studio-common.js';
 
 // NOTE: the server's limit is the max_upload_bytes variable (default 10 MiB). When an operator
 // changes it, the server's 413 message is still shown, but this early check keeps 10 MiB.
 const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
-const MIN_DURATION_S = 5;
-const MAX_DURATION_S = 30;
 const REDIRECT_DELAY_MS = 1500;
 const UPLOAD_TIMEOUT_MS = 120000;
 
@@ -233,16 +233,9 @@ function checkForm() {
     }
   }
 
-  const durationText = durationInput.value.trim();
-  const duration = Number(durationText);
-  if (durationText === '' || !Number.isFinite(duration)) {
-    showError('duration-error', 'Enter the length in seconds, for example 15.');
-    valid = false;
-  } else if (duration < MIN_DURATION_S || duration > MAX_DURATION_S) {
-    showError(
-      'duration-error',
-      toSentence(`duration is ${durationText} s; it must be between ${MIN_DURATION_S} and ${MAX_DURATION_S} s`),
-    );
+  const durationProblem = checkDuration(durationInput.value.trim(), 15);
+  if (durationProblem) {
+    showError('duration-error', durationProblem);
     valid = false;
   }
 
@@ -251,18 +244,6 @@ function checkForm() {
     valid = false;
   }
   return valid;
-}
-
-function focusFirstError() {
-  for (const element of form.querySelectorAll('.field-error')) {
-    if (element.textContent) {
-      const control = document.getElementById(ERROR_CONTROLS[element.id] || '');
-      if (control) {
-        control.focus();
-      }
-      return;
-    }
-  }
 }
 
 function uploadUrl() {
@@ -396,7 +377,7 @@ function upload() {
     progress.hidden = true;
     uploadStatus.textContent = '';
     showServerError(request.status, body);
-    focusFirstError();
+    focusFirstError(form, ERROR_CONTROLS);
   });
   request.addEventListener('error', () => {
     finishUpload();
@@ -421,7 +402,7 @@ form.addEventListener('submit', (event) => {
   }
   clearAllErrors();
   if (!checkForm()) {
-    focusFirstError();
+    focusFirstError(form, ERROR_CONTROLS);
     return;
   }
   upload();

@@ -2,12 +2,12 @@
 // draw listed next to the field, option checks, then the order and the move to the order page.
 // The text leaves the browser for previews (nothing is stored for them) and for the order.
 
-import { contrastRatio, importSvg, parseJson, toSentence } from './studio-common.js';
+import {
+  checkDuration, contrastRatio, focusFirstError, importSvg, parseJson, toSentence,
+} from './studio-common.js';
 
 const MAX_TEXT_CHARS = 200;
 const MAX_LINES = 12;
-const MIN_DURATION_S = 5;
-const MAX_DURATION_S = 30;
 const PREVIEW_DELAY_MS = 300;
 const REDIRECT_DELAY_MS = 600;
 const PREVIEW_LABEL = 'The pen strokes of your text, which the animation will draw';
@@ -271,16 +271,9 @@ function checkForm() {
     valid = false;
   }
 
-  const durationText = durationInput.value.trim();
-  const duration = Number(durationText);
-  if (durationText === '' || !Number.isFinite(duration)) {
-    showError('duration-error', 'Enter the length in seconds, for example 10.');
-    valid = false;
-  } else if (duration < MIN_DURATION_S || duration > MAX_DURATION_S) {
-    showError(
-      'duration-error',
-      toSentence(`duration is ${durationText} s; it must be between ${MIN_DURATION_S} and ${MAX_DURATION_S} s`),
-    );
+  const durationProblem = checkDuration(durationInput.value.trim(), 10);
+  if (durationProblem) {
+    showError('duration-error', durationProblem);
     valid = false;
   }
 
@@ -289,18 +282,6 @@ function checkForm() {
     valid = false;
   }
   return valid;
-}
-
-function focusFirstError() {
-  for (const element of form.querySelectorAll('.field-error')) {
-    if (element.textContent) {
-      const control = document.getElementById(ERROR_CONTROLS[element.id] || '');
-      if (control) {
-        control.focus();
-      }
-      return;
-    }
-  }
 }
 
 function orderUrl() {
@@ -365,7 +346,7 @@ async function placeOrder() {
   finishOrdering();
   submitStatus.textContent = '';
   showServerError(response.status, body);
-  focusFirstError();
+  focusFirstError(form, ERROR_CONTROLS);
 }
 
 form.addEventListener('submit', (event) => {
@@ -375,7 +356,7 @@ form.addEventListener('submit', (event) => {
   }
   clearAllErrors();
   if (!checkForm()) {
-    focusFirstError();
+    focusFirstError(form, ERROR_CONTROLS);
     return;
   }
   placeOrder();

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { playToEnd, waitForFinalStatus } from "./order-page.mjs";
 import { Stack, artifactsDir } from "./stack.mjs";
 
 const chromiumPath = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
@@ -143,32 +144,10 @@ test("text order reaches the order page and the video plays", { timeout: 200_000
   assert.match(orderUrl, /^\/orders\/[A-Za-z0-9_-]+$/);
   await page.waitForURL(`${stack.baseUrl}${orderUrl}`);
 
-  const status = await page.waitForFunction(
-    () => {
-      const text = (document.getElementById("status")?.textContent ?? "").trim();
-      return /^(Ready|Failed)/.test(text) ? text : null;
-    },
-    null,
-    { timeout: 120_000, polling: 250 },
-  );
-  assert.equal(await status.jsonValue(), "Ready");
+  assert.equal(await waitForFinalStatus(page), "Ready");
   await page.locator("#player[src]").waitFor({ state: "attached" });
 
-  const played = await page.evaluate(
-    () =>
-      new Promise((done, fail) => {
-        const video = document.getElementById("player");
-        const timer = setTimeout(() => fail(new Error(`no 'ended' event; currentTime ${video.currentTime}`)), 30_000);
-        video.addEventListener("error", () => fail(new Error(`media error ${video.error?.code}: ${video.error?.message}`)));
-        video.addEventListener("ended", () => {
-          clearTimeout(timer);
-          done({ duration: video.duration, currentTime: video.currentTime, width: video.videoWidth, height: video.videoHeight });
-        });
-        video.muted = true;
-        video.playbackRate = 4;
-        video.play().catch(fail);
-      }),
-  );
+  const played = await playToEnd(page);
   assert.ok(Math.abs(played.duration - 5) < 0.1, `video lasts ${played.duration} s`);
   assert.ok(Math.abs(played.currentTime - played.duration) < 0.1, `playback ended at ${played.currentTime} s`);
   assert.equal(played.width, 720);

@@ -1,7 +1,6 @@
 //! Creating an order from a photo: photo to strokes, then the shared storage steps.
 
-use anyhow::Context;
-use store::{OrderOptions, OrderRecord, OrderToken};
+use store::OrderOptions;
 
 use crate::error::UploadError;
 
@@ -14,16 +13,7 @@ pub fn prepare_order(options: OrderOptions, image: Vec<u8>, now_ms: u64) -> Resu
     let stroke_set = strokes::photo_to_strokes(&image)?;
     let conversion_ms = started.elapsed().as_secs_f64() * 1000.0;
     drop(image);
-
-    let strokes_svg = strokes::to_svg(&stroke_set, options.background, options.sketch);
-    let token = OrderToken::generate().context("could not draw an order token")?;
-    Ok(NewOrder {
-        token,
-        record: OrderRecord::new(options, now_ms),
-        strokes_bytes: stroke_set.to_bytes(),
-        strokes_svg,
-        conversion_ms,
-    })
+    Ok(NewOrder::new(options, &stroke_set, conversion_ms, now_ms)?)
 }
 
 #[cfg(test)]

@@ -1,10 +1,9 @@
 //! Text to an order or a preview: decoding the body, laying out the strokes, and the replies.
 
-use anyhow::Context;
 use http_reply::Reply;
 use order_intake::storage::NewOrder;
 use serde_json::json;
-use store::{OrderOptions, OrderRecord, OrderToken};
+use store::OrderOptions;
 
 use crate::error::TextRequestError;
 
@@ -25,16 +24,7 @@ pub fn prepare_order(options: OrderOptions, text: String, now_ms: u64) -> Result
     let stroke_set = lettering::text_to_strokes(&text, options.width, options.height)?;
     let conversion_ms = started.elapsed().as_secs_f64() * 1000.0;
     drop(text);
-
-    let strokes_svg = strokes::to_svg(&stroke_set, options.background, options.sketch);
-    let token = OrderToken::generate().context("could not draw an order token")?;
-    Ok(NewOrder {
-        token,
-        record: OrderRecord::new(options, now_ms),
-        strokes_bytes: stroke_set.to_bytes(),
-        strokes_svg,
-        conversion_ms,
-    })
+    Ok(NewOrder::new(options, &stroke_set, conversion_ms, now_ms)?)
 }
 
 /// Builds the `200` preview: the strokes as SVG in the chosen colours, with the stroke and line

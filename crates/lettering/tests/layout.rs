@@ -164,9 +164,9 @@ fn limits_are_enforced() {
     let over = "a".repeat(MAX_TEXT_CHARS + 1);
     assert_eq!(text_to_strokes(&over, 1080, 1080).unwrap_err(), TextError::TooLong { chars: 201 });
 
-    let twelve = vec!["x"; 12].join("\n");
+    let twelve = ["x"; 12].join("\n");
     assert!(text_to_strokes(&twelve, 1080, 1080).is_ok());
-    let thirteen = vec!["x"; 13].join("\n");
+    let thirteen = ["x"; 13].join("\n");
     assert_eq!(text_to_strokes(&thirteen, 1080, 1080).unwrap_err(), TextError::TooManyLines { lines: 13 });
 
     for blank in ["", "   ", "\n\n", " \u{00A0} "] {

@@ -8,7 +8,8 @@ use anyhow::Context;
 use http_reply::Reply;
 use serde_json::json;
 use spin_sdk::redis::{RedisParameter, RedisResult};
-use store::{Keyring, OrderKeys, OrderRecord, OrderToken, QueueKeys};
+use store::{Keyring, OrderKeys, OrderOptions, OrderRecord, OrderToken, QueueKeys};
+use strokes::StrokeSet;
 
 /// Why an order could not be stored.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +47,26 @@ pub struct NewOrder {
     pub strokes_svg: String,
     /// Time the conversion to strokes took, in milliseconds, reported in `Server-Timing`.
     pub conversion_ms: f64,
+}
+
+impl NewOrder {
+    /// Builds a queued order for `stroke_set`: a fresh token, the record created at `now_ms`, the
+    /// serialised strokes and their SVG preview in the order's colours.
+    pub fn new(
+        options: OrderOptions,
+        stroke_set: &StrokeSet,
+        conversion_ms: f64,
+        now_ms: u64,
+    ) -> Result<Self, StoreError> {
+        let token = OrderToken::generate().context("could not draw an order token")?;
+        Ok(NewOrder {
+            token,
+            record: OrderRecord::new(options, now_ms),
+            strokes_bytes: stroke_set.to_bytes(),
+            strokes_svg: strokes::to_svg(stroke_set, options.background, options.sketch),
+            conversion_ms,
+        })
+    }
 }
 
 /// Stores the order and queues its render job, every key expiring at the record's `expires_at_ms`.
@@ -132,7 +153,7 @@ fn bytes(text: &str) -> RedisParameter {
 mod tests {
     use std::cell::RefCell;
 
-    use store::{OrderOptions, OrderStatus, Plan};
+    use store::{OrderStatus, Plan};
     use strokes::Rgb;
 
     use super::*;
