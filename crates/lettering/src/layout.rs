@@ -297,6 +297,8 @@ fn place_lines(lines: &[Vec<Token>]) -> (Vec<PlacedGlyph>, Vec<Vec<(f32, f32)>>)
         for token in line {
             let origin = (pen_x - token.glyph.left, baseline - font::BASELINE);
             let first = strokes.len();
+            // NOTE: inside a glyph, the strokes keep the order and direction of the Hershey data,
+            // which mostly, but not for every glyph, matches how a person writes the letter.
             for stroke in &token.glyph.strokes {
                 strokes.push(stroke.iter().map(|(x, y)| (origin.0 + x, origin.1 + y)).collect());
             }
@@ -315,6 +317,9 @@ fn place_lines(lines: &[Vec<Token>]) -> (Vec<PlacedGlyph>, Vec<Vec<(f32, f32)>>)
 
 /// Scales the ink's bounding box to fit inside the margins (no larger than [`MIN_LINES_PER_FRAME`]
 /// allows) and centres it in the frame.
+///
+/// NOTE: there is no minimum letter size. 200 characters without spaces in a 240-pixel frame
+/// still fit, but their capitals are then only about 6 pixels tall.
 fn fit_ink(strokes: &[Vec<(f32, f32)>], width: u32, height: u32) -> Transform {
     let (mut min_x, mut min_y, mut max_x, mut max_y) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
     for (x, y) in strokes.iter().flatten() {

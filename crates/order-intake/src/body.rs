@@ -2,7 +2,7 @@
 
 use futures::{Stream, StreamExt};
 
-/// Why a request body could not be read.
+/// The reasons a request body cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BodyError {
     /// The request body has no bytes.

@@ -20,7 +20,7 @@ use animation::{AnimationError, AnimationSpec, MAX_DURATION_MS, MIN_DURATION_MS,
 use store::{OrderOptions, Plan};
 use strokes::Rgb;
 
-/// Why the options of a request were rejected. Every variant is a client error (HTTP 400).
+/// The reasons the options of a request are rejected. Every variant is a client error (HTTP 400).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionError {
     /// The request has no `age_confirmed=true`.

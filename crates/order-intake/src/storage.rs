@@ -11,7 +11,7 @@ use spin_sdk::redis::{RedisParameter, RedisResult};
 use store::{Keyring, OrderKeys, OrderOptions, OrderRecord, OrderToken, QueueKeys};
 use strokes::StrokeSet;
 
-/// Why an order could not be stored.
+/// The reasons an order cannot be stored.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// Redis could not be reached or failed a command.
