@@ -132,8 +132,9 @@ function showServerError(status, body) {
 
 // ----- the text and its live preview -----
 
+/** Counts characters as the server does, after joining letters and their combining accents. */
 function characterCount(text) {
-  return [...text].length;
+  return [...text.normalize('NFC')].length;
 }
 
 function updateCount() {

@@ -143,7 +143,7 @@ const SHARP_S: &[&[(f32, f32)]] = &[
     ],
 ];
 
-/// Returns the ASCII text that stands in for a typographic character (curly quotes, dashes, the
+/// Returns the ASCII replacement for a typographic character (curly quotes, dashes, the
 /// ellipsis, non-breaking and other spaces), or `None` when `ch` has no stand-in.
 pub fn substitute(ch: char) -> Option<&'static str> {
     let text = match ch {
@@ -155,6 +155,48 @@ pub fn substitute(ch: char) -> Option<&'static str> {
         _ => return None,
     };
     Some(text)
+}
+
+/// Returns the combining character (Unicode block U+0300) that stands for `mark`, if it has one.
+fn combining_char(mark: Mark) -> Option<char> {
+    let ch = match mark {
+        Mark::Grave => '\u{0300}',
+        Mark::Acute => '\u{0301}',
+        Mark::Circumflex => '\u{0302}',
+        Mark::Tilde => '\u{0303}',
+        Mark::Diaeresis => '\u{0308}',
+        Mark::Ring => '\u{030A}',
+        Mark::Caron => '\u{030C}',
+        Mark::Cedilla => '\u{0327}',
+        Mark::Ogonek => '\u{0328}',
+        Mark::Slash | Mark::Bar => return None,
+    };
+    Some(ch)
+}
+
+/// Replaces a letter followed by a combining mark (decomposed text, as some systems paste it) with
+/// the precomposed letter, when the composition table has it: `e` + U+0301 becomes `é`. Other
+/// combining marks are left in place, so they are reported as unsupported.
+pub fn precompose(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        let base = if ch == 'i' { 'ı' } else { ch };
+        let composed = chars.peek().and_then(|next| {
+            COMPOSED
+                .iter()
+                .find(|(_, entry_base, mark)| *entry_base == base && combining_char(*mark) == Some(*next))
+                .map(|(composed, _, _)| *composed)
+        });
+        match composed {
+            Some(composed) => {
+                out.push(composed);
+                chars.next();
+            }
+            None => out.push(ch),
+        }
+    }
+    out
 }
 
 /// Returns the composed glyph for `ch`, or `None` when it is not one of the composed letters.
@@ -175,7 +217,7 @@ pub fn composed_glyph(ch: char) -> Option<Glyph> {
     Some(glyph)
 }
 
-/// Every character the composition adds, for tests and documentation.
+/// Returns every character the composition adds, for tests and documentation.
 pub fn composed_chars() -> impl Iterator<Item = char> {
     ['ß', '¡', '¿', 'ı'].into_iter().chain(COMPOSED.iter().map(|(ch, _, _)| *ch))
 }
@@ -193,7 +235,7 @@ fn rotated(glyph: Glyph) -> Glyph {
     Glyph { left: -glyph.right, right: -glyph.left, strokes }
 }
 
-/// The font's `i` without the strokes of its dot, which lie wholly above the x-height.
+/// Builds the font's `i` without the strokes of its dot, which lie wholly above the x-height.
 fn dotless_i() -> Glyph {
     let mut glyph: Glyph = font_glyph('i').expect("the font has an i").into();
     glyph.strokes.retain(|stroke| stroke.iter().any(|(_, y)| *y > X_HEIGHT_TOP - 0.5));
@@ -307,9 +349,17 @@ mod tests {
     }
 
     #[test]
+    fn decomposed_letters_are_precomposed() {
+        assert_eq!(precompose("Zoe\u{0308} cafe\u{0301} i\u{0302}le C\u{0327}a"), "Zoë café île Ça");
+        assert_eq!(precompose("x\u{0301}"), "x\u{0301}", "no precomposed x with acute");
+        assert_eq!(precompose("plain"), "plain");
+    }
+
+    #[test]
     fn inverted_marks_hang_below_x_height() {
         let glyph = composed_glyph('¡').unwrap();
         let (_, min_y, _, max_y) = glyph.ink_bounds().unwrap();
-        assert!(min_y >= X_HEIGHT_TOP - 0.01 && max_y > BASELINE, "{min_y}..{max_y}");
+        assert!(min_y >= X_HEIGHT_TOP - 0.01, "top {min_y} above the x-height");
+        assert!(max_y > BASELINE, "bottom {max_y} not below the baseline");
     }
 }

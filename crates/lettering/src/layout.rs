@@ -101,8 +101,8 @@ pub fn layout_text(text: &str, width: u32, height: u32) -> Result<Layout, TextEr
         return Err(TextError::FrameTooSmall { width, height });
     }
 
-    // Limits, on the text with its line endings unified.
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    // Limits, on the text with its line endings unified and decomposed letters precomposed.
+    let text = compose::precompose(&text.replace("\r\n", "\n").replace('\r', "\n"));
     if text.trim().is_empty() {
         return Err(TextError::Empty);
     }
@@ -158,7 +158,7 @@ pub fn layout_text(text: &str, width: u32, height: u32) -> Result<Layout, TextEr
 /// appearance. Line breaks are drawable.
 pub fn unsupported_chars(text: &str) -> Vec<char> {
     let mut unsupported = Vec::new();
-    for ch in text.chars() {
+    for ch in compose::precompose(text).chars() {
         if ch == '\n' || ch == '\r' || unsupported.contains(&ch) {
             continue;
         }

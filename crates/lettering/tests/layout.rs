@@ -234,3 +234,12 @@ fn short_lines_keep_typed_breaks() {
         assert_eq!(layout.line_count, typed_lines, "{text:?} at {width}x{height} was wrapped without need");
     }
 }
+
+#[test]
+fn decomposed_accents_match_precomposed() {
+    let decomposed = text_to_strokes("Zoe\u{0308}, cafe\u{0301}", 1080, 1080).unwrap();
+    let precomposed = text_to_strokes("Zoë, café", 1080, 1080).unwrap();
+    assert_eq!(decomposed, precomposed);
+    let error = text_to_strokes("x\u{0301}", 1080, 1080).unwrap_err();
+    assert_eq!(error, TextError::Unsupported { chars: vec!['\u{0301}'] });
+}
