@@ -40,7 +40,7 @@ export SPIN_VARIABLE_STORAGE_KEY="$storage_key"
 if command -v spin >/dev/null; then
   # spin reads the components from target/, so copy them there from the shared build cache.
   mkdir -p target/wasm32-wasip2/release
-  cp "$CARGO_TARGET_DIR"/wasm32-wasip2/release/{portrait,orders,site,ecards_component}.wasm target/wasm32-wasip2/release/
+  cp "$CARGO_TARGET_DIR"/wasm32-wasip2/release/{portrait,orders,site,ecards_component,text_studio}.wasm target/wasm32-wasip2/release/
   spin up --listen "127.0.0.1:$http_port" &
 else
   "$CARGO_TARGET_DIR/release/devhost" --manifest spin.toml --listen "127.0.0.1:$http_port" \
