@@ -76,7 +76,7 @@ mod adapter {
     #![allow(unsafe_code, reason = "spin-sdk's #[http_component] expands to the exported C-ABI entry point")]
 
     use anyhow::Context;
-    use order_intake::{body, options, storage};
+    use order_intake::{body, options, spin, storage};
     use spin_sdk::http::{IncomingRequest, Method, Response};
     use spin_sdk::http_component;
 
@@ -91,12 +91,7 @@ mod adapter {
                 error.to_reply()
             }
         };
-        let mut builder = Response::builder();
-        builder.status(reply.status);
-        for (name, value) in reply.headers {
-            builder.header(name, value);
-        }
-        builder.body(reply.body).build()
+        spin::into_response(reply)
     }
 
     async fn respond(request: IncomingRequest) -> Result<Reply, TextRequestError> {
@@ -111,19 +106,13 @@ mod adapter {
         }
 
         // The options and the declared length, before the body is read.
-        let headers: Vec<(String, String)> = request
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
-            .collect();
+        let headers = spin::request_headers(&request);
         let header_pairs = headers.iter().map(|(name, value)| (name.as_str(), value.as_str()));
         let options = match action {
             Action::Create => options::parse_options(query, header_pairs)?,
             Action::Preview => options::parse_preview_options(query, header_pairs)?,
         };
-        let content_length = headers.iter().find(|(name, _)| name.eq_ignore_ascii_case("content-length"));
-        body::check_declared_length(content_length.map(|(_, value)| value.as_str()), order::MAX_BODY_BYTES)?;
+        body::check_declared_length(spin::content_length(&headers), order::MAX_BODY_BYTES)?;
 
         // The text, cut off at the limit.
         let bytes = body::read_body_limited(request.into_body_stream(), order::MAX_BODY_BYTES).await?;

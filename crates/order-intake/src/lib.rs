@@ -9,8 +9,10 @@
 //! - [`body`]: the size limit, enforced while a request body is read.
 //! - [`storage`]: the Redis writes of an order, in the order the render worker relies on, and the
 //!   `201 Created` response.
+//! - [`spin`]: request headers and the conversion of a reply into Spin's response.
 #![forbid(unsafe_code)]
 
 pub mod body;
 pub mod options;
+pub mod spin;
 pub mod storage;
