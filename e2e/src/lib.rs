@@ -7,6 +7,9 @@
 //! `RENDER_WORKER_BIN`.
 #![forbid(unsafe_code)]
 
+pub mod http;
+pub mod video;
+
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::PathBuf;

@@ -1,14 +1,11 @@
 //! The edge pipeline end to end: uploads through the devhost-served Spin components, rendering by
 //! real worker processes, and the order API, checked against Redis's actual contents.
 
-use std::collections::HashSet;
 use std::process::Command;
-use std::thread;
-use std::time::{Duration, Instant};
 
 use e2e::Stack;
+use e2e::http::{Reply, get, order_keys, post_raw, reply, wait_until_ready};
 use serde_json::Value;
-use store::{OrderKeys, OrderToken};
 
 const ASTRONAUT: &[u8] = include_bytes!("../../assets/samples/astronaut.png");
 
@@ -16,71 +13,8 @@ const ASTRONAUT: &[u8] = include_bytes!("../../assets/samples/astronaut.png");
 const QUICK: &str =
     "style=pen&size=720x720&duration=5&background=%23ffffff&sketch=%23102030&age_confirmed=true";
 
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|_| panic!("not JSON ({}): {}", self.status, String::from_utf8_lossy(&self.body)))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-fn reply(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
-    let mut response = response.expect("HTTP request completes");
-    let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(name, value)| (name.as_str().to_owned(), value.to_str().unwrap_or_default().to_owned()))
-        .collect();
-    let body = response.body_mut().with_config().limit(64 * 1024 * 1024).read_to_vec().expect("body reads");
-    Reply { status, headers, body }
-}
-
 fn upload(stack: &Stack, query: &str, body: &[u8]) -> Reply {
     reply(stack.http.post(stack.url(&format!("/api/portraits?{query}"))).send(body))
-}
-
-fn get(stack: &Stack, path: &str, range: Option<&str>) -> Reply {
-    let mut request = stack.http.get(stack.url(path));
-    if let Some(range) = range {
-        request = request.header("Range", range);
-    }
-    reply(request.call())
-}
-
-fn wait_until_ready(stack: &Stack, token: &str) -> Value {
-    let started = Instant::now();
-    let mut seen_states = HashSet::new();
-    loop {
-        let status = get(stack, &format!("/api/orders/{token}"), None);
-        assert_eq!(status.status, 200, "status request failed: {}", status.text());
-        let json = status.json();
-        let state = json["state"].as_str().expect("state field").to_owned();
-        seen_states.insert(state.clone());
-        match state.as_str() {
-            "ready" => return json,
-            "failed" => panic!("render failed: {json}"),
-            _ => {}
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(180),
-            "not ready after 180 s; states seen {seen_states:?}"
-        );
-        thread::sleep(Duration::from_millis(200));
-    }
 }
 
 /// Returns every key in Redis with its value; a list's value is its items joined.
@@ -102,12 +36,6 @@ fn redis_dump(stack: &Stack) -> Vec<(String, Vec<u8>)> {
             (key, value)
         })
         .collect()
-}
-
-fn order_keys(stack: &Stack, token: &str) -> Vec<String> {
-    let id = OrderToken::parse(token).expect("valid token").order_id();
-    let mut connection = stack.redis.connection();
-    redis::cmd("KEYS").arg(OrderKeys::new(&id).pattern()).query(&mut connection).unwrap()
 }
 
 fn ffprobe_frames(mp4: &[u8]) -> (String, u64, u64, u64) {
@@ -272,29 +200,6 @@ fn bad_uploads_are_rejected_and_store_nothing() {
     let mut connection = stack.redis.connection();
     let size: i64 = redis::cmd("DBSIZE").query(&mut connection).unwrap();
     assert_eq!(size, 0, "a rejected upload stored something");
-}
-
-/// Posts `body` over a plain TCP connection and returns the status and the body text.
-fn post_raw(stack: &Stack, path: &str, body: &[u8]) -> (u16, String) {
-    use std::io::{Read, Write};
-
-    let address = stack.devhost.base_url.trim_start_matches("http://");
-    let mut socket = std::net::TcpStream::connect(address).expect("connect to devhost");
-    socket.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/octet-stream\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    socket.write_all(head.as_bytes()).expect("send request head");
-    // The server may stop reading once it has responded, so a failed write here is expected.
-    let _ = socket.write_all(body);
-    let mut response = Vec::new();
-    let _ = socket.read_to_end(&mut response);
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-    let message = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
-    (status, message)
 }
 
 #[test]

@@ -2,15 +2,16 @@
 // errors next to their fields, the stroke preview, then the move to the order page.
 // Nothing leaves the browser until the visitor submits the form.
 
+import {
+  checkDuration, contrastRatio, focusFirstError, importSvg, parseJson, toSentence,
+} from './studio-common.js';
+
 // NOTE: the server's limit is the max_upload_bytes variable (default 10 MiB). When an operator
 // changes it, the server's 413 message is still shown, but this early check keeps 10 MiB.
 const MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 const ACCEPTED_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
-const MIN_DURATION_S = 5;
-const MAX_DURATION_S = 30;
 const REDIRECT_DELAY_MS = 1500;
 const UPLOAD_TIMEOUT_MS = 120000;
-const SVG_NS = 'http://www.w3.org/2000/svg';
 
 // Upload parameter (the API's `field`) → the id of the element that shows its error.
 const FIELD_ERROR_IDS = {
@@ -57,16 +58,6 @@ let previewUrl = null;
 let uploading = false;
 
 // ----- messages -----
-
-/** Turns an API message ("image is larger than …; send a smaller photo") into a sentence. */
-function toSentence(message) {
-  const text = String(message || '').trim();
-  if (!text) {
-    return '';
-  }
-  const capitalised = text.charAt(0).toUpperCase() + text.slice(1);
-  return /[.!?]$/.test(capitalised) ? capitalised : `${capitalised}.`;
-}
 
 function formatMib(bytes) {
   const mib = bytes / (1024 * 1024);
@@ -207,17 +198,6 @@ for (const type of ['dragover', 'drop']) {
 
 // ----- colours and the live swatch -----
 
-function relativeLuminance(hex) {
-  const channels = [1, 3, 5].map((start) => parseInt(hex.slice(start, start + 2), 16) / 255);
-  const linear = channels.map((c) => (c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
-  return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2];
-}
-
-function contrastRatio(first, second) {
-  const [light, dark] = [relativeLuminance(first), relativeLuminance(second)].sort((a, b) => b - a);
-  return (light + 0.05) / (dark + 0.05);
-}
-
 function updateSwatch() {
   const background = backgroundInput.value;
   const sketch = sketchInput.value;
@@ -253,16 +233,9 @@ function checkForm() {
     }
   }
 
-  const durationText = durationInput.value.trim();
-  const duration = Number(durationText);
-  if (durationText === '' || !Number.isFinite(duration)) {
-    showError('duration-error', 'Enter the length in seconds, for example 15.');
-    valid = false;
-  } else if (duration < MIN_DURATION_S || duration > MAX_DURATION_S) {
-    showError(
-      'duration-error',
-      toSentence(`duration is ${durationText} s; it must be between ${MIN_DURATION_S} and ${MAX_DURATION_S} s`),
-    );
+  const durationProblem = checkDuration(durationInput.value.trim(), 15);
+  if (durationProblem) {
+    showError('duration-error', durationProblem);
     valid = false;
   }
 
@@ -271,18 +244,6 @@ function checkForm() {
     valid = false;
   }
   return valid;
-}
-
-function focusFirstError() {
-  for (const element of form.querySelectorAll('.field-error')) {
-    if (element.textContent) {
-      const control = document.getElementById(ERROR_CONTROLS[element.id] || '');
-      if (control) {
-        control.focus();
-      }
-      return;
-    }
-  }
 }
 
 function uploadUrl() {
@@ -300,14 +261,6 @@ function uploadUrl() {
 }
 
 // ----- server responses -----
-
-function parseJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    return null;
-  }
-}
 
 /** Shows an error response from POST /api/portraits next to the field it concerns. */
 function showServerError(status, body) {
@@ -342,41 +295,11 @@ function showServerError(status, body) {
 
 // ----- stroke preview -----
 
-/**
- * Parses the server's SVG markup and returns a detached <svg> element for this document, or null.
- * The markup is parsed as XML, never assigned to innerHTML, and scripts, foreign content, event
- * handler attributes and links are removed before the element is adopted.
- */
-function importSvg(markup) {
-  const parsed = new DOMParser().parseFromString(markup, 'image/svg+xml');
-  const root = parsed.documentElement;
-  if (!root || root.namespaceURI !== SVG_NS || root.localName !== 'svg' ||
-      parsed.getElementsByTagName('parsererror').length > 0) {
-    return null;
-  }
-  for (const element of Array.from(root.querySelectorAll('script, foreignObject, a, use, image'))) {
-    element.remove();
-  }
-  for (const element of [root, ...root.querySelectorAll('*')]) {
-    for (const attribute of Array.from(element.attributes)) {
-      const name = attribute.name.toLowerCase();
-      if (name.startsWith('on') || name === 'href' || name === 'xlink:href' || name === 'style') {
-        element.removeAttribute(attribute.name);
-      }
-    }
-  }
-  const svg = document.importNode(root, true);
-  // The viewBox keeps the proportions; CSS sets the displayed size.
-  svg.removeAttribute('width');
-  svg.removeAttribute('height');
-  svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', 'The lines found in your photo, which the animation will draw');
-  return svg;
-}
-
 function showStrokePreview(markup, orderUrl) {
   const container = document.getElementById('stroke-preview');
-  const svg = typeof markup === 'string' ? importSvg(markup) : null;
+  const svg = typeof markup === 'string'
+    ? importSvg(markup, 'The lines found in your photo, which the animation will draw')
+    : null;
   container.replaceChildren();
   if (svg) {
     container.append(svg);
@@ -454,7 +377,7 @@ function upload() {
     progress.hidden = true;
     uploadStatus.textContent = '';
     showServerError(request.status, body);
-    focusFirstError();
+    focusFirstError(form, ERROR_CONTROLS);
   });
   request.addEventListener('error', () => {
     finishUpload();
@@ -479,7 +402,7 @@ form.addEventListener('submit', (event) => {
   }
   clearAllErrors();
   if (!checkForm()) {
-    focusFirstError();
+    focusFirstError(form, ERROR_CONTROLS);
     return;
   }
   upload();

@@ -11,6 +11,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { deflateSync, crc32 } from "node:zlib";
 import { chromium } from "playwright-core";
+import { playToEnd, waitForFinalStatus } from "./order-page.mjs";
 import { Stack, artifactsDir, repoRoot } from "./stack.mjs";
 
 const chromiumPath = process.env.CHROMIUM_BIN ?? "/usr/bin/chromium";
@@ -293,15 +294,7 @@ test("portrait flow from photo to deletion", { timeout: 200_000 }, async (t) => 
   assert.match(order.token, /^[A-Za-z0-9_-]+$/);
   await page.waitForURL(`${baseUrl}${orderPath}`);
 
-  const status = await page.waitForFunction(
-    () => {
-      const text = (document.getElementById("status")?.textContent ?? "").trim();
-      return /^(Ready|Failed)/.test(text) ? text : null;
-    },
-    null,
-    { timeout: 120_000, polling: 250 },
-  );
-  assert.equal(await status.jsonValue(), "Ready");
+  assert.equal(await waitForFinalStatus(page), "Ready");
   assert.ok((await textOf(page, "#expires-at")) !== "", "#expires-at is empty");
   const countdown = await textOf(page, "#countdown");
   assert.ok(countdown !== "", "#countdown is empty");
@@ -317,21 +310,7 @@ test("portrait flow from photo to deletion", { timeout: 200_000 }, async (t) => 
   assert.equal(await page.locator("#player").getAttribute("playsinline"), "");
   await saveScreenshots(page, "order-ready");
 
-  const played = await page.evaluate(
-    () =>
-      new Promise((done, fail) => {
-        const video = document.getElementById("player");
-        const timer = setTimeout(() => fail(new Error(`no 'ended' event; currentTime ${video.currentTime}`)), 30_000);
-        video.addEventListener("error", () => fail(new Error(`media error ${video.error?.code}: ${video.error?.message}`)));
-        video.addEventListener("ended", () => {
-          clearTimeout(timer);
-          done({ duration: video.duration, currentTime: video.currentTime, width: video.videoWidth, height: video.videoHeight });
-        });
-        video.muted = true;
-        video.playbackRate = 4;
-        video.play().catch(fail);
-      }),
-  );
+  const played = await playToEnd(page);
   assert.ok(Math.abs(played.duration - 5) < 0.1, `video lasts ${played.duration} s`);
   assert.ok(Math.abs(played.currentTime - played.duration) < 0.1, `playback ended at ${played.currentTime} s`);
   assert.equal(played.width, 720);

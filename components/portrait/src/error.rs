@@ -1,5 +1,8 @@
 //! Why an upload failed, and the one table that maps each reason to an HTTP status.
 
+use order_intake::body::BodyError;
+use order_intake::options::OptionError;
+use order_intake::storage::StoreError;
 use strokes::PhotoError;
 
 use crate::reply::Reply;
@@ -13,27 +16,9 @@ const MIB: usize = 1024 * 1024;
 /// A reason an upload was rejected or could not be completed.
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
-    /// The request has no `age_confirmed=true`.
-    #[error("confirm that you are 13 or older: send age_confirmed=true")]
-    AgeNotConfirmed,
-
-    /// A query parameter or `x-sketch-*` header that is not an option.
-    #[error(
-        "unknown option {name:?}; the options are style, background, sketch, size, duration, plan and age_confirmed"
-    )]
-    UnknownOption {
-        /// The parameter or header name as sent.
-        name: String,
-    },
-
-    /// An option's value is malformed or outside its limits.
-    #[error("{message}")]
-    InvalidOption {
-        /// The option's query parameter name.
-        field: &'static str,
-        /// What is wrong, with the limit where one applies.
-        message: String,
-    },
+    /// An option is missing, unknown or invalid.
+    #[error(transparent)]
+    Options(#[from] OptionError),
 
     /// The request body has no bytes.
     #[error("the request body is empty; send the photo (JPEG, PNG, GIF or WebP) as the body")]
@@ -63,15 +48,30 @@ pub enum UploadError {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<BodyError> for UploadError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::Empty => UploadError::EmptyBody,
+            BodyError::TooLarge { limit_bytes } => UploadError::TooLarge { limit_bytes },
+            BodyError::Read(cause) => UploadError::BodyRead(cause),
+        }
+    }
+}
+
+impl From<StoreError> for UploadError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(cause) => UploadError::StorageUnavailable(cause),
+            StoreError::Internal(cause) => UploadError::Internal(cause),
+        }
+    }
+}
+
 impl UploadError {
     /// Returns the HTTP status for this error. This is the only place statuses are chosen.
     pub fn status(&self) -> u16 {
         match self {
-            UploadError::AgeNotConfirmed
-            | UploadError::UnknownOption { .. }
-            | UploadError::InvalidOption { .. }
-            | UploadError::EmptyBody
-            | UploadError::BodyRead(_) => 400,
+            UploadError::Options(_) | UploadError::EmptyBody | UploadError::BodyRead(_) => 400,
             UploadError::TooLarge { .. } => 413,
             UploadError::Photo(photo) => photo_status(photo),
             UploadError::StorageUnavailable(_) => 503,
@@ -82,8 +82,7 @@ impl UploadError {
     /// Returns the option the error is about, if any.
     pub fn field(&self) -> Option<&'static str> {
         match self {
-            UploadError::AgeNotConfirmed => Some("age_confirmed"),
-            UploadError::InvalidOption { field, .. } => Some(field),
+            UploadError::Options(error) => error.field(),
             _ => None,
         }
     }
@@ -134,9 +133,9 @@ mod tests {
     #[test]
     fn status_table_covers_every_error() {
         let cases: Vec<(UploadError, u16)> = vec![
-            (UploadError::AgeNotConfirmed, 400),
-            (UploadError::UnknownOption { name: "x".into() }, 400),
-            (UploadError::InvalidOption { field: "size", message: "bad".into() }, 400),
+            (UploadError::Options(OptionError::AgeNotConfirmed), 400),
+            (UploadError::Options(OptionError::UnknownOption { name: "x".into() }), 400),
+            (UploadError::Options(OptionError::InvalidOption { field: "size", message: "bad".into() }), 400),
             (UploadError::EmptyBody, 400),
             (UploadError::BodyRead("reset".into()), 400),
             (UploadError::TooLarge { limit_bytes: 10 * MIB }, 413),
@@ -176,7 +175,9 @@ mod tests {
 
     #[test]
     fn reply_names_field_of_option_errors() {
-        let reply = UploadError::InvalidOption { field: "size", message: "bad size".into() }.to_reply();
+        let reply =
+            UploadError::Options(OptionError::InvalidOption { field: "size", message: "bad size".into() })
+                .to_reply();
         let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
         assert_eq!(body["field"], "size");
         assert_eq!(body["error"], "bad size");
@@ -192,5 +193,26 @@ mod tests {
     fn internal_error_details_stay_out_of_reply() {
         let reply = UploadError::Internal(anyhow::anyhow!("storage_key is not 64 hex digits")).to_reply();
         assert!(!String::from_utf8_lossy(&reply.body).contains("storage_key"));
+    }
+
+    #[test]
+    fn shared_errors_keep_upload_messages() {
+        let query_error = order_intake::options::parse_options("style=pen", []).unwrap_err();
+        let error = UploadError::from(query_error);
+        assert!(matches!(error, UploadError::Options(OptionError::AgeNotConfirmed)), "{error:?}");
+        assert_eq!(error.to_string(), "confirm that you are 13 or older: send age_confirmed=true");
+
+        let option_error =
+            order_intake::options::parse_options("age_confirmed=true&size=big", []).unwrap_err();
+        let error = UploadError::from(option_error);
+        assert_eq!(error.status(), 400);
+        assert_eq!(error.field(), Some("size"));
+
+        let error = UploadError::from(BodyError::TooLarge { limit_bytes: 10 * MIB });
+        assert_eq!(error.status(), 413);
+        assert!(error.to_string().starts_with("image is larger than 10 MiB"), "{error}");
+        assert!(matches!(UploadError::from(BodyError::Empty), UploadError::EmptyBody));
+        let error = UploadError::from(StoreError::Unavailable("refused".into()));
+        assert_eq!(error.status(), 503);
     }
 }

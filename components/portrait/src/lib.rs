@@ -98,12 +98,7 @@ mod adapter {
                 error.to_reply()
             }
         };
-        let mut builder = Response::builder();
-        builder.status(reply.status);
-        for (name, value) in reply.headers {
-            builder.header(name, value);
-        }
-        builder.body(reply.body).build()
+        order_intake::spin::into_response(reply)
     }
 
     async fn upload(request: IncomingRequest) -> Result<Reply, UploadError> {
@@ -119,19 +114,10 @@ mod adapter {
 
         // Configuration, then the options and the declared length, all before the body is read.
         let config = read_config()?;
-        let headers: Vec<(String, String)> = request
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
-            .collect();
+        let headers = order_intake::spin::request_headers(&request);
         let header_pairs = headers.iter().map(|(name, value)| (name.as_str(), value.as_str()));
         let options = options::parse_options(query, header_pairs)?;
-        let content_length = headers.iter().find(|(name, _)| name.eq_ignore_ascii_case("content-length"));
-        body::check_declared_length(
-            content_length.map(|(_, value)| value.as_str()),
-            config.max_upload_bytes,
-        )?;
+        body::check_declared_length(order_intake::spin::content_length(&headers), config.max_upload_bytes)?;
 
         // The body, cut off at the limit.
         let image = body::read_body_limited(request.into_body_stream(), config.max_upload_bytes).await?;

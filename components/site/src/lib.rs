@@ -5,6 +5,7 @@
 //! | `/` | `static/index.html` (Portrait Studio) |
 //! | `/privacy` | `static/privacy.html` |
 //! | `/banners` | `static/banners.html` (Banners studio) |
+//! | `/text` | `static/text.html` (Text Studio) |
 //! | `/static/{path}` | the file under `static/`, for the extensions in [`files::content_type`] |
 //! | `/config.json` | `{"ga_measurement_id": "..."}` from the `ga_measurement_id` variable |
 //! | anything else | `404` with `static/404.html` |

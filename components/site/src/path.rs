@@ -27,6 +27,7 @@ pub fn resolve(path: &str) -> Target {
         "/" => Target::Page("index.html"),
         "/privacy" => Target::Page("privacy.html"),
         "/banners" => Target::Page("banners.html"),
+        "/text" => Target::Page("text.html"),
         "/config.json" => Target::Config,
         _ => match path.strip_prefix(STATIC_PREFIX).and_then(asset_path) {
             Some(relative) => Target::Asset(relative),
@@ -65,6 +66,7 @@ mod tests {
         assert_eq!(resolve("/"), Target::Page("index.html"));
         assert_eq!(resolve("/privacy"), Target::Page("privacy.html"));
         assert_eq!(resolve("/banners"), Target::Page("banners.html"));
+        assert_eq!(resolve("/text"), Target::Page("text.html"));
         assert_eq!(resolve("/config.json"), Target::Config);
     }
 
