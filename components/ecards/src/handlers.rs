@@ -382,7 +382,7 @@ fn build_stats(
 /// Lists a recipient's latest hits, oldest first, as `{"hits": [...], "omitted": n, "limit": n}`.
 ///
 /// Each hit has its time (RFC 3339 and Unix milliseconds), class, device and client. The client
-/// address stored with a hit is left out: the stats page has no use for it, and whoever holds the
+/// address stored with a hit is left out: the stats page has no use for it, and anyone with the
 /// stats link could otherwise learn where each recipient reads mail.
 fn timeline_json(hits: &[ecards::Hit]) -> serde_json::Value {
     let timeline = ecards::timeline(hits);

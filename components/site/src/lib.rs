@@ -4,6 +4,8 @@
 //! |---|---|
 //! | `/` | `static/index.html` (Portrait Studio) |
 //! | `/privacy` | `static/privacy.html` |
+//! | `/cards` | `static/ecards.html` (write and send an e-card) |
+//! | `/cards/stats` | `static/ecard-stats.html` (an e-card's delivery and opens; id and token in the fragment) |
 //! | `/static/{path}` | the file under `static/`, for the extensions in [`files::content_type`] |
 //! | `/config.json` | `{"ga_measurement_id": "..."}` from the `ga_measurement_id` variable |
 //! | anything else | `404` with `static/404.html` |

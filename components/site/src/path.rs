@@ -11,7 +11,7 @@ pub const MAX_ASSET_PATH_BYTES: usize = 512;
 /// The resource a request path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// A page, by its file name in the static folder: `/` and `/privacy`.
+    /// A page, by its file name in the static folder: `/`, `/privacy`, `/cards` and `/cards/stats`.
     Page(&'static str),
     /// A file under the static folder: a relative path of checked segments joined by `/`.
     Asset(String),
@@ -26,6 +26,8 @@ pub fn resolve(path: &str) -> Target {
     match path {
         "/" => Target::Page("index.html"),
         "/privacy" => Target::Page("privacy.html"),
+        "/cards" => Target::Page("ecards.html"),
+        "/cards/stats" => Target::Page("ecard-stats.html"),
         "/config.json" => Target::Config,
         _ => match path.strip_prefix(STATIC_PREFIX).and_then(asset_path) {
             Some(relative) => Target::Asset(relative),
@@ -63,6 +65,8 @@ mod tests {
     fn pages_and_config_resolve() {
         assert_eq!(resolve("/"), Target::Page("index.html"));
         assert_eq!(resolve("/privacy"), Target::Page("privacy.html"));
+        assert_eq!(resolve("/cards"), Target::Page("ecards.html"));
+        assert_eq!(resolve("/cards/stats"), Target::Page("ecard-stats.html"));
         assert_eq!(resolve("/config.json"), Target::Config);
     }
 
@@ -95,6 +99,9 @@ mod tests {
             "/nope",
             "/api",
             "/orders",
+            "/cards/",
+            "/cards/stats/",
+            "/ecards",
             "/spin.toml",
         ];
         for path in paths {
