@@ -47,6 +47,8 @@ const CLIENTS = {
 };
 
 const apiBase = `/api/ecards/${encodeURIComponent(id)}`;
+// NOTE: the stats API reads the token from the query string, so a proxy or host that logs whole
+// request URLs records it. The devhost logs only the route.
 const tokenQuery = `token=${encodeURIComponent(token)}`;
 
 function label(table, value) {
