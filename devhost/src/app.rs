@@ -224,6 +224,7 @@ fn load_component(
             id: id.to_owned(),
             variables: component_variables,
             allowed_hosts,
+            redis_pool: Default::default(),
         }),
         pre,
         environment: component.environment.clone().into_iter().collect(),

@@ -1,11 +1,14 @@
 //! Host side of `fermyon:spin/redis@2.0.0`, backed by the `redis` crate.
 //!
 //! `open` checks the address against the component's `allowed_outbound_hosts` (as Spin does,
-//! a denied address is `invalid-address`) and opens one multiplexed connection, which lives in
-//! the instance's resource table until the guest drops it or the request ends. Failures of
-//! the Redis server (down, timed out, error reply) reach the guest as `other(message)`, so the
-//! component decides the HTTP status.
+//! a denied address is `invalid-address`) and hands out a handle to the component's multiplexed
+//! connection for that address, which [`RedisPool`] keeps across requests, so a request pays for
+//! no TCP connect or handshake once the first one has. The handle lives in the instance's resource
+//! table until the guest drops it or the request ends. Failures of the Redis server (down, timed
+//! out, error reply) reach the guest as `other(message)`, so the component decides the HTTP status.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
@@ -30,17 +33,78 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct RedisConnection {
     /// The open connection; cloning it shares the same socket.
     connection: MultiplexedConnection,
+    /// The address it was opened with, the key in [`RedisPool`].
+    address: String,
+}
+
+/// One multiplexed connection per Redis address, shared by every instance of a component.
+///
+/// A multiplexed connection pipelines the commands of concurrent requests over one socket. A
+/// connection that fails with an I/O error or is dropped by the server is removed, so the next
+/// `open` connects again. NOTE: the command that met the broken connection still fails, so the
+/// first request after a Redis restart gets `other` where a fresh connection would have worked.
+#[derive(Default)]
+pub struct RedisPool {
+    connections: Mutex<HashMap<String, MultiplexedConnection>>,
+}
+
+impl std::fmt::Debug for RedisPool {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.connections.lock().unwrap_or_else(PoisonError::into_inner).len();
+        formatter.debug_struct("RedisPool").field("connections", &count).finish()
+    }
+}
+
+impl RedisPool {
+    /// Returns the pooled connection to `address`, connecting first when there is none.
+    async fn connect(
+        &self,
+        client: &redis::Client,
+        address: &str,
+    ) -> Result<MultiplexedConnection, redis::RedisError> {
+        let pooled = self.connections.lock().unwrap_or_else(PoisonError::into_inner).get(address).cloned();
+        if let Some(connection) = pooled {
+            return Ok(connection);
+        }
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(CONNECT_TIMEOUT)
+            .set_response_timeout(RESPONSE_TIMEOUT);
+        let connection = client.get_multiplexed_async_connection_with_config(&config).await?;
+        // Two requests may connect at once; the first connection stored is the one kept.
+        let mut connections = self.connections.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(connections.entry(address.to_owned()).or_insert(connection).clone())
+    }
+
+    /// Forgets the connection to `address`, so the next `open` connects again.
+    fn evict(&self, address: &str) {
+        self.connections.lock().unwrap_or_else(PoisonError::into_inner).remove(address);
+    }
+}
+
+/// A guest handle's connection and address, cloned out of the resource table for one command.
+struct Handle {
+    connection: MultiplexedConnection,
+    address: String,
 }
 
 impl Host for InstanceState {}
 
 impl InstanceState {
-    /// Returns a handle to the connection behind `resource`.
-    fn redis(&self, resource: &Resource<RedisConnection>) -> Result<MultiplexedConnection, Error> {
+    /// Returns the connection behind `resource`.
+    fn redis(&self, resource: &Resource<RedisConnection>) -> Result<Handle, Error> {
         self.table
             .get(resource)
-            .map(|entry| entry.connection.clone())
+            .map(|entry| Handle { connection: entry.connection.clone(), address: entry.address.clone() })
             .map_err(|error| Error::Other(format!("invalid Redis connection handle: {error}")))
+    }
+
+    /// Converts a command's error, evicting the pooled connection when the error means it broke.
+    fn command_failed(&self, address: &str, error: redis::RedisError) -> Error {
+        if error.is_io_error() || error.is_connection_dropped() || error.is_unrecoverable_error() {
+            tracing::warn!(component = %self.policy.id, %error, "Redis connection lost; reconnecting on next open");
+            self.policy.redis_pool.evict(address);
+        }
+        other(error)
     }
 }
 
@@ -60,18 +124,14 @@ impl HostConnection for InstanceState {
 
         // Connection: a bad URL is `invalid-address`, an unreachable server is `other`.
         let client = redis::Client::open(address.as_str()).map_err(|_| Error::InvalidAddress)?;
-        let config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(CONNECT_TIMEOUT)
-            .set_response_timeout(RESPONSE_TIMEOUT);
-        let connection =
-            client.get_multiplexed_async_connection_with_config(&config).await.map_err(|error| {
-                tracing::warn!(component = %self.policy.id, %error, "Redis connection failed");
-                other(error)
-            })?;
+        let connection = self.policy.redis_pool.connect(&client, &address).await.map_err(|error| {
+            tracing::warn!(component = %self.policy.id, %error, "Redis connection failed");
+            other(error)
+        })?;
 
         let resource = self
             .table
-            .push(RedisConnection { connection })
+            .push(RedisConnection { connection, address })
             .map_err(|error| Error::Other(format!("failed to store Redis connection: {error}")))?;
         self.redis_connections += 1;
         Ok(resource)
@@ -83,13 +143,13 @@ impl HostConnection for InstanceState {
         channel: String,
         payload: Payload,
     ) -> Result<(), Error> {
-        let mut connection = self.redis(&resource)?;
+        let Handle { mut connection, address } = self.redis(&resource)?;
         redis::cmd("PUBLISH")
             .arg(channel)
             .arg(payload)
             .query_async::<i64>(&mut connection)
             .await
-            .map_err(other)?;
+            .map_err(|error| self.command_failed(&address, error))?;
         Ok(())
     }
 
@@ -98,8 +158,12 @@ impl HostConnection for InstanceState {
         resource: Resource<RedisConnection>,
         key: String,
     ) -> Result<Option<Payload>, Error> {
-        let mut connection = self.redis(&resource)?;
-        redis::cmd("GET").arg(key).query_async(&mut connection).await.map_err(other)
+        let Handle { mut connection, address } = self.redis(&resource)?;
+        redis::cmd("GET")
+            .arg(key)
+            .query_async(&mut connection)
+            .await
+            .map_err(|error| self.command_failed(&address, error))
     }
 
     async fn set(
@@ -108,18 +172,31 @@ impl HostConnection for InstanceState {
         key: String,
         value: Payload,
     ) -> Result<(), Error> {
-        let mut connection = self.redis(&resource)?;
-        redis::cmd("SET").arg(key).arg(value).query_async::<()>(&mut connection).await.map_err(other)
+        let Handle { mut connection, address } = self.redis(&resource)?;
+        redis::cmd("SET")
+            .arg(key)
+            .arg(value)
+            .query_async::<()>(&mut connection)
+            .await
+            .map_err(|error| self.command_failed(&address, error))
     }
 
     async fn incr(&mut self, resource: Resource<RedisConnection>, key: String) -> Result<i64, Error> {
-        let mut connection = self.redis(&resource)?;
-        redis::cmd("INCR").arg(key).query_async(&mut connection).await.map_err(other)
+        let Handle { mut connection, address } = self.redis(&resource)?;
+        redis::cmd("INCR")
+            .arg(key)
+            .query_async(&mut connection)
+            .await
+            .map_err(|error| self.command_failed(&address, error))
     }
 
     async fn del(&mut self, resource: Resource<RedisConnection>, keys: Vec<String>) -> Result<u32, Error> {
-        let mut connection = self.redis(&resource)?;
-        redis::cmd("DEL").arg(keys).query_async(&mut connection).await.map_err(other)
+        let Handle { mut connection, address } = self.redis(&resource)?;
+        redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut connection)
+            .await
+            .map_err(|error| self.command_failed(&address, error))
     }
 
     async fn sadd(
@@ -128,8 +205,13 @@ impl HostConnection for InstanceState {
         key: String,
         values: Vec<String>,
     ) -> Result<u32, Error> {
-        let mut connection = self.redis(&resource)?;
-        redis::cmd("SADD").arg(key).arg(values).query_async(&mut connection).await.map_err(other)
+        let Handle { mut connection, address } = self.redis(&resource)?;
+        redis::cmd("SADD")
+            .arg(key)
+            .arg(values)
+            .query_async(&mut connection)
+            .await
+            .map_err(|error| self.command_failed(&address, error))
     }
 
     async fn smembers(
@@ -137,8 +219,12 @@ impl HostConnection for InstanceState {
         resource: Resource<RedisConnection>,
         key: String,
     ) -> Result<Vec<String>, Error> {
-        let mut connection = self.redis(&resource)?;
-        redis::cmd("SMEMBERS").arg(key).query_async(&mut connection).await.map_err(other)
+        let Handle { mut connection, address } = self.redis(&resource)?;
+        redis::cmd("SMEMBERS")
+            .arg(key)
+            .query_async(&mut connection)
+            .await
+            .map_err(|error| self.command_failed(&address, error))
     }
 
     async fn srem(
@@ -147,8 +233,13 @@ impl HostConnection for InstanceState {
         key: String,
         values: Vec<String>,
     ) -> Result<u32, Error> {
-        let mut connection = self.redis(&resource)?;
-        redis::cmd("SREM").arg(key).arg(values).query_async(&mut connection).await.map_err(other)
+        let Handle { mut connection, address } = self.redis(&resource)?;
+        redis::cmd("SREM")
+            .arg(key)
+            .arg(values)
+            .query_async(&mut connection)
+            .await
+            .map_err(|error| self.command_failed(&address, error))
     }
 
     async fn execute(
@@ -157,7 +248,7 @@ impl HostConnection for InstanceState {
         command: String,
         arguments: Vec<RedisParameter>,
     ) -> Result<Vec<RedisResult>, Error> {
-        let mut connection = self.redis(&resource)?;
+        let Handle { mut connection, address } = self.redis(&resource)?;
         let mut cmd = redis::cmd(&command);
         for argument in arguments {
             match argument {
@@ -165,7 +256,8 @@ impl HostConnection for InstanceState {
                 RedisParameter::Binary(value) => cmd.arg(value),
             };
         }
-        let value: redis::Value = cmd.query_async(&mut connection).await.map_err(other)?;
+        let value: redis::Value =
+            cmd.query_async(&mut connection).await.map_err(|error| self.command_failed(&address, error))?;
         let mut results = Vec::new();
         flatten_reply(value, &mut results).map_err(Error::Other)?;
         Ok(results)

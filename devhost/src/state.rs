@@ -22,6 +22,8 @@ pub struct ComponentPolicy {
     pub variables: BTreeMap<String, String>,
     /// The parsed `allowed_outbound_hosts`, used for HTTP and Redis.
     pub allowed_hosts: AllowedHosts,
+    /// Redis connections kept across the component's requests.
+    pub redis_pool: crate::spin_redis::RedisPool,
 }
 
 /// The `T` of each `Store<T>`: one per request, dropped when the request ends.

@@ -400,6 +400,23 @@ fn pixel_hits_are_classified_in_stats() {
     assert_eq!(recipient["hits_by_class"]["human"], 1, "{recipient}");
     assert_eq!(recipient["opens"]["device"], "desktop", "{recipient}");
     assert_eq!(stats["recipients"][1]["opens"]["hits"], 0, "{stats}");
+
+    // The timeline lists the three hits oldest first, classified, without the client address.
+    let timeline = &recipient["timeline"];
+    assert_eq!(timeline["limit"], 200, "{timeline}");
+    assert_eq!(timeline["omitted"], 0, "{timeline}");
+    let listed = timeline["hits"].as_array().expect("timeline hits");
+    let classes: Vec<&str> = listed.iter().map(|hit| hit["class"].as_str().unwrap()).collect();
+    assert_eq!(classes, ["gmail_proxy", "apple_mail_prefetch", "human"], "{timeline}");
+    assert_eq!(listed[0]["client"], "gmail", "{timeline}");
+    assert_eq!(listed[2]["device"], "desktop", "{timeline}");
+    assert_eq!(listed[2]["client"], "chrome", "{timeline}");
+    let times: Vec<u64> = listed.iter().map(|hit| hit["at_unix_ms"].as_u64().unwrap()).collect();
+    assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "{timeline}");
+    assert!(listed[0]["at"].as_str().unwrap().ends_with('Z'), "{timeline}");
+    let body = stats.to_string();
+    assert!(!body.contains("127.0.0.1\"") && !body.contains("\"ip\""), "no client address: {body}");
+    assert_eq!(stats["recipients"][1]["timeline"]["hits"], json!([]), "{stats}");
 }
 
 #[test]

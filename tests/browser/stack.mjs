@@ -7,6 +7,7 @@
 // Every process is started here and killed by its PID in `Stack.stop()`.
 import { spawn } from "node:child_process";
 import { createWriteStream, mkdirSync, readFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, connect } from "node:net";
 import { createInterface } from "node:readline";
 import { join, resolve, dirname } from "node:path";
@@ -236,13 +237,16 @@ export class Stack {
     this.baseUrl = null;
   }
 
-  /** Starts Redis, one devhost with no analytics measurement id, and `workers` render workers. */
-  static async start({ workers = 1 } = {}) {
+  /**
+   * Starts Redis, one devhost with no analytics measurement id, and `workers` render workers.
+   * `variables` adds Spin variables to the devhost, such as the mail settings of `mailVariables()`.
+   */
+  static async start({ workers = 1, variables = {} } = {}) {
     const stack = new Stack();
     try {
       stack.redis = await startRedis();
       stack.processes.push(stack.redis.process);
-      stack.baseUrl = await stack.addDevhost("devhost");
+      stack.baseUrl = await stack.addDevhost("devhost", variables);
       for (let index = 0; index < workers; index++) {
         stack.processes.push(startWorker(`render-worker-${index}`, stack.redis.url));
       }
@@ -286,6 +290,53 @@ export class Stack {
     }
     this.processes = [];
   }
+}
+
+/** The API token the mail stand-in expects in `Authorization: Bearer …`. */
+export const MAIL_API_TOKEN = "re_browser_test_token";
+
+/**
+ * Starts a loopback HTTP server standing in for the Resend API (the only third-party part of the
+ * tests). It records every request (method, path, headers, body) in `received` and replies
+ * `200 {"id": …}` as Resend does, or `401` when the bearer token is not `MAIL_API_TOKEN`.
+ */
+export async function startMailStandIn() {
+  const received = [];
+  const server = createHttpServer((request, response) => {
+    const chunks = [];
+    request.on("data", (chunk) => chunks.push(chunk));
+    request.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      received.push({ method: request.method, path: request.url, headers: request.headers, body });
+      const authorized = request.headers.authorization === `Bearer ${MAIL_API_TOKEN}`;
+      const reply = authorized
+        ? { id: `stand-in-${received.length}` }
+        : { name: "validation_error", message: "API key is invalid" };
+      response.writeHead(authorized ? 200 : 401, { "content-type": "application/json" });
+      response.end(JSON.stringify(reply));
+    });
+  });
+  await new Promise((done, fail) => {
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", done);
+  });
+  const { port } = server.address();
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    received,
+    close: () => new Promise((done) => server.close(done)),
+  };
+}
+
+/** Returns the ecards component's Spin variables that send mail to the stand-in at `mailApiBase`. */
+export function mailVariables(mailApiBase) {
+  return {
+    mail_provider: "resend",
+    mail_api_base: mailApiBase,
+    mail_api_token: MAIL_API_TOKEN,
+    mail_from_email: "cards@example.com",
+    site_base_url: "http://127.0.0.1:3000",
+  };
 }
 
 // If the test process ends without running `after` (an uncaught error, say), kill the children

@@ -449,6 +449,7 @@ fn build_stats(
             "delivery": delivery,
             "opens": opens,
             "hits_by_class": classes,
+            "timeline": timeline_json(&hits),
         }));
     }
     let send_at = match record.card.send_time {
@@ -463,6 +464,29 @@ fn build_stats(
         "expires_at": store::time::format_rfc3339_ms(record.expires_at_ms),
         "recipients": recipients,
     }))
+}
+
+/// Lists a recipient's latest hits, oldest first, as `{"hits": [...], "omitted": n, "limit": n}`.
+///
+/// Each hit has its time (RFC 3339 and Unix milliseconds), class, device and client. The client
+/// address stored with a hit is left out: the stats page has no use for it, and anyone with the
+/// stats link could otherwise learn where each recipient reads mail.
+fn timeline_json(hits: &[ecards::Hit]) -> serde_json::Value {
+    let timeline = ecards::timeline(hits);
+    let listed: Vec<serde_json::Value> = timeline
+        .hits
+        .iter()
+        .map(|hit| {
+            json!({
+                "at": store::time::format_rfc3339_ms(hit.at_unix_ms),
+                "at_unix_ms": hit.at_unix_ms,
+                "class": hit.open.class,
+                "device": hit.open.device,
+                "client": hit.open.client,
+            })
+        })
+        .collect();
+    json!({ "hits": listed, "omitted": timeline.omitted, "limit": timeline.limit })
 }
 
 /// `DELETE /api/ecards/{id}?token=…`: deletes every key of the e-card, `204`.
@@ -501,4 +525,37 @@ pub fn authorize_dispatch(
     let mut reply = error_reply(401, "unauthorized");
     reply.set_header("www-authenticate", "Bearer");
     Err(reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(at_unix_ms: u64, agent: &str) -> ecards::Hit {
+        ecards::Hit { at_unix_ms, open: ecards::classify_open(Some(agent), Some(3_600)) }
+    }
+
+    #[test]
+    fn timeline_json_lists_classified_hits() {
+        let hits = [
+            hit(1_748_736_060_000, "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0"),
+            hit(1_748_736_000_000, "Mozilla/5.0 (via ggpht.com GoogleImageProxy)"),
+        ];
+        let json = timeline_json(&hits);
+        assert_eq!(json["omitted"], 0);
+        assert_eq!(json["limit"], ecards::TIMELINE_MAX_HITS);
+        let listed = json["hits"].as_array().unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0]["at"], "2025-06-01T00:00:00Z");
+        assert_eq!(listed[0]["class"], "gmail_proxy");
+        assert_eq!(listed[0]["client"], "gmail");
+        assert_eq!(listed[1]["at_unix_ms"], 1_748_736_060_000u64);
+        assert_eq!(listed[1]["class"], "human");
+        assert_eq!(listed[1]["device"], "desktop");
+        assert_eq!(listed[1]["client"], "firefox");
+        for entry in listed {
+            let keys: Vec<&str> = entry.as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(keys, ["at", "at_unix_ms", "class", "client", "device"], "no address is listed");
+        }
+    }
 }

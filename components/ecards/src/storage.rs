@@ -236,7 +236,15 @@ pub fn get_sealed<T: for<'de> Deserialize<'de>>(
     }
 }
 
+/// Redis script that appends `ARGV[1]` to the list `KEYS[1]` and sets its expiry to `ARGV[2]`
+/// (Unix milliseconds).
+const PUSH_HIT_SCRIPT: &str =
+    "redis.call('RPUSH', KEYS[1], ARGV[1]) return redis.call('PEXPIREAT', KEYS[1], ARGV[2])";
+
 /// Appends a sealed hit to a recipient's list and sets the list's expiry.
+///
+/// Both happen in one script: one round trip for the busiest write of the component, and no list
+/// can be left without its expiry by a failure between two commands.
 pub fn push_hit(
     redis: &impl RedisCommands,
     keyring: &Keyring,
@@ -247,12 +255,16 @@ pub fn push_hit(
     let json = serde_json::to_vec(hit).context("could not encode a hit")?;
     let sealed = keyring.seal(key, &json).with_context(|| format!("could not seal {key}"))?;
     let expires_at = i64::try_from(expires_at_ms).context("expiry time does not fit in i64")?;
+    let arguments = [
+        bytes(PUSH_HIT_SCRIPT),
+        RedisParameter::Int64(1),
+        bytes(key),
+        RedisParameter::Binary(sealed),
+        RedisParameter::Int64(expires_at),
+    ];
     redis
-        .execute("RPUSH", &[bytes(key), RedisParameter::Binary(sealed)])
-        .map_err(|error| anyhow::anyhow!("RPUSH {key} failed: {error}"))?;
-    redis
-        .execute("PEXPIREAT", &[bytes(key), RedisParameter::Int64(expires_at)])
-        .map_err(|error| anyhow::anyhow!("PEXPIREAT {key} failed: {error}"))?;
+        .execute("EVAL", &arguments)
+        .map_err(|error| anyhow::anyhow!("RPUSH and PEXPIREAT of {key} failed: {error}"))?;
     Ok(())
 }
 

@@ -6,6 +6,8 @@
 //! | `/privacy` | `static/privacy.html` |
 //! | `/banners` | `static/banners.html` (Banners studio) |
 //! | `/text` | `static/text.html` (Text Studio) |
+//! | `/cards` | `static/ecards.html` (write and send an e-card) |
+//! | `/cards/stats` | `static/ecard-stats.html` (an e-card's delivery and opens; id and token in the fragment) |
 //! | `/static/{path}` | the file under `static/`, for the extensions in [`files::content_type`] |
 //! | `/config.json` | `{"ga_measurement_id": "..."}` from the `ga_measurement_id` variable |
 //! | anything else | `404` with `static/404.html` |

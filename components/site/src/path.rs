@@ -11,7 +11,8 @@ pub const MAX_ASSET_PATH_BYTES: usize = 512;
 /// The resource a request path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// A page, by its file name in the static folder: `/`, `/privacy` and `/banners`.
+    /// A page, by its file name in the static folder: `/`, `/privacy`, `/banners`, `/text`, `/cards` and
+    /// `/cards/stats`.
     Page(&'static str),
     /// A file under the static folder: a relative path of checked segments joined by `/`.
     Asset(String),
@@ -28,6 +29,8 @@ pub fn resolve(path: &str) -> Target {
         "/privacy" => Target::Page("privacy.html"),
         "/banners" => Target::Page("banners.html"),
         "/text" => Target::Page("text.html"),
+        "/cards" => Target::Page("ecards.html"),
+        "/cards/stats" => Target::Page("ecard-stats.html"),
         "/config.json" => Target::Config,
         _ => match path.strip_prefix(STATIC_PREFIX).and_then(asset_path) {
             Some(relative) => Target::Asset(relative),
@@ -67,6 +70,8 @@ mod tests {
         assert_eq!(resolve("/privacy"), Target::Page("privacy.html"));
         assert_eq!(resolve("/banners"), Target::Page("banners.html"));
         assert_eq!(resolve("/text"), Target::Page("text.html"));
+        assert_eq!(resolve("/cards"), Target::Page("ecards.html"));
+        assert_eq!(resolve("/cards/stats"), Target::Page("ecard-stats.html"));
         assert_eq!(resolve("/config.json"), Target::Config);
     }
 
@@ -99,6 +104,9 @@ mod tests {
             "/nope",
             "/api",
             "/orders",
+            "/cards/",
+            "/cards/stats/",
+            "/ecards",
             "/spin.toml",
         ];
         for path in paths {

@@ -17,7 +17,7 @@
 //! - [`pixel`]: the 43-byte GIF, its no-cache headers, and classification of each fetch by user
 //!   agent and time since sending.
 //! - [`schedule`]: the rules of scheduled sending: retries, leases and the dispatch secret.
-//! - [`stats`]: a recipient's hits summed up for the sender's stats page.
+//! - [`stats`]: a recipient's hits summed up, and listed as a timeline, for the sender's stats page.
 //! - [`time`]: RFC 3339 timestamp parsing.
 //! - [`view`]: the "view in browser" page.
 #![forbid(unsafe_code)]
@@ -40,4 +40,6 @@ pub use provider::{
     classify_response, retry_delay_ms,
 };
 pub use request::{Design, EcardRequest, FieldError, Person, Problem, RequestError, SendTime, ValidEcard};
-pub use stats::{Hit, RecipientOpens, summarize, summarize_by_recipient};
+pub use stats::{
+    Hit, RecipientOpens, TIMELINE_MAX_HITS, Timeline, summarize, summarize_by_recipient, timeline,
+};

@@ -11,6 +11,10 @@
 //! - `proxy_opens`: hits from Gmail's image proxy and Apple Mail's privacy prefetch.
 //! - `scanner_hits`: hits from security scanners.
 //! - `device`, `client`: from the latest human hit, or else the latest hit that is not a scan.
+//!
+//! [`timeline`] lists the hits themselves, oldest first, cut to the latest [`TIMELINE_MAX_HITS`] so
+//! a stats reply stays small however often a pixel is fetched. The figures above still count every
+//! hit.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +24,9 @@ use crate::pixel::{Client, Device, OpenClass, OpenInfo};
 
 /// Gap after which a human hit counts as a new open, in milliseconds: 30 minutes.
 pub const OPEN_SESSION_GAP_MS: u64 = 30 * 60 * 1000;
+
+/// Maximum number of hits [`timeline`] lists per recipient: the latest ones are kept.
+pub const TIMELINE_MAX_HITS: usize = 200;
 
 /// One recorded pixel fetch (or "view in browser" page load).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +91,31 @@ pub fn summarize(hits: &[Hit]) -> RecipientOpens {
         scanner_hits: count(&[OpenClass::SecurityScanner]),
         device: described.map_or(Device::Unknown, |hit| hit.open.device),
         client: described.map_or(Client::Unknown, |hit| hit.open.client),
+    }
+}
+
+/// One recipient's hits for the stats page, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// The latest hits, at most [`TIMELINE_MAX_HITS`], sorted by time with the oldest first.
+    pub hits: Vec<Hit>,
+    /// Number of older hits left out because of the limit.
+    pub omitted: u32,
+    /// The limit that applied: [`TIMELINE_MAX_HITS`].
+    pub limit: u32,
+}
+
+/// Sorts one recipient's hits, given in any order, oldest first and keeps the latest
+/// [`TIMELINE_MAX_HITS`].
+pub fn timeline(hits: &[Hit]) -> Timeline {
+    let mut sorted = hits.to_vec();
+    sorted.sort_by_key(|hit| hit.at_unix_ms);
+    let omitted = sorted.len().saturating_sub(TIMELINE_MAX_HITS);
+    sorted.drain(..omitted);
+    Timeline {
+        hits: sorted,
+        omitted: u32::try_from(omitted).unwrap_or(u32::MAX),
+        limit: u32::try_from(TIMELINE_MAX_HITS).unwrap_or(u32::MAX),
     }
 }
 
@@ -193,6 +225,46 @@ mod tests {
         assert_eq!(summary.hits, 1);
         assert_eq!(summary.scanner_hits, 1);
         assert_eq!(summary.client, Client::Unknown);
+    }
+
+    #[test]
+    fn timeline_sorts_oldest_first() {
+        let hits = [
+            human(30, Device::Phone, Client::Safari),
+            hit(1, OpenClass::GmailProxy, Device::Unknown, Client::Gmail),
+            hit(0, OpenClass::SecurityScanner, Device::Desktop, Client::Outlook),
+        ];
+        let listed = timeline(&hits);
+        let minutes: Vec<u64> =
+            listed.hits.iter().map(|hit| (hit.at_unix_ms - SENT_MS) / MINUTE_MS).collect();
+        assert_eq!(minutes, [0, 1, 30]);
+        assert_eq!(listed.hits[1].open.class, OpenClass::GmailProxy);
+        assert_eq!(listed.hits[2].open.client, Client::Safari);
+        assert_eq!(listed.omitted, 0);
+        assert_eq!(listed.limit as usize, TIMELINE_MAX_HITS);
+    }
+
+    #[test]
+    fn timeline_keeps_latest_hits() {
+        let total = TIMELINE_MAX_HITS as u64 + 25;
+        // Newest first, so the cut must follow time rather than input order.
+        let hits: Vec<Hit> =
+            (0..total).rev().map(|minute| human(minute, Device::Desktop, Client::Chrome)).collect();
+        let listed = timeline(&hits);
+        assert_eq!(listed.hits.len(), TIMELINE_MAX_HITS);
+        assert_eq!(listed.omitted, 25);
+        assert_eq!(listed.hits[0].at_unix_ms, SENT_MS + 25 * MINUTE_MS, "the 25 oldest are left out");
+        assert_eq!(listed.hits.last().unwrap().at_unix_ms, SENT_MS + (total - 1) * MINUTE_MS);
+        assert!(listed.hits.windows(2).all(|pair| pair[0].at_unix_ms <= pair[1].at_unix_ms));
+        // The summary still counts every hit.
+        assert_eq!(summarize(&hits).hits as u64, total);
+    }
+
+    #[test]
+    fn timeline_of_no_hits_is_empty() {
+        let listed = timeline(&[]);
+        assert!(listed.hits.is_empty());
+        assert_eq!(listed.omitted, 0);
     }
 
     #[test]
