@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh
-cargo build --locked --release --target wasm32-wasip2 -p portrait -p orders -p site -p ecards-component -p text-studio
+cargo build --locked --release --target wasm32-wasip2 "${component_build_args[@]}"
 cargo build --locked --release -p render-worker -p devhost
 export SBH_DEVHOST_BIN="$CARGO_TARGET_DIR/release/devhost"
 export SBH_WASM_DIR="$CARGO_TARGET_DIR/wasm32-wasip2/release"

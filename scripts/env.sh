@@ -14,3 +14,13 @@ if [[ "$(cat "$checkout_marker" 2>/dev/null)" != "$PWD" ]]; then
   git ls-files -z 2>/dev/null | xargs -0 -r touch -c || true
   printf '%s' "$PWD" > "$checkout_marker"
 fi
+
+# The cargo packages of the components spin.toml lists. devhost and spin load every component of the
+# manifest, so each script that starts the app builds all of them.
+component_packages=(portrait orders site ecards-component text-studio banners-component)
+component_build_args=()
+component_wasm_files=()
+for package in "${component_packages[@]}"; do
+  component_build_args+=(-p "$package")
+  component_wasm_files+=("${package//-/_}.wasm")
+done

@@ -17,7 +17,7 @@ scripts/setup.sh
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 echo "stack: building the components, devhost and render-worker" >&2
-cargo build --locked --release --target wasm32-wasip2 -p portrait -p orders -p site -p ecards-component -p text-studio >&2
+cargo build --locked --release --target wasm32-wasip2 "${component_build_args[@]}" >&2
 cargo build --locked --release -p render-worker -p devhost >&2
 
 redis_port=$(free_port)
@@ -44,7 +44,9 @@ export SPIN_VARIABLE_DISPATCH_SECRET="$dispatch_secret"
 if command -v spin >/dev/null; then
   # spin reads the components from target/, so copy them there from the shared build cache.
   mkdir -p target/wasm32-wasip2/release
-  cp "$CARGO_TARGET_DIR"/wasm32-wasip2/release/{portrait,orders,site,ecards_component,text_studio}.wasm target/wasm32-wasip2/release/
+  for file in "${component_wasm_files[@]}"; do
+    cp "$CARGO_TARGET_DIR/wasm32-wasip2/release/$file" target/wasm32-wasip2/release/
+  done
   spin up --listen "127.0.0.1:$http_port" &
 else
   "$CARGO_TARGET_DIR/release/devhost" --manifest spin.toml --listen "127.0.0.1:$http_port" \

@@ -15,7 +15,8 @@ step "lints"
 cargo clippy --locked --workspace --all-targets --release -- -D warnings
 
 step "wasm32-wasip2 build of the Spin components and the libraries they use"
-cargo build --locked --release --target wasm32-wasip2 -p strokes -p animation -p store -p ecards -p portrait -p orders -p site -p ecards-component -p banners -p rate-limit -p banners-component -p lettering -p order-intake -p text-studio
+cargo build --locked --release --target wasm32-wasip2 -p strokes -p animation -p store -p ecards -p banners -p rate-limit \
+  -p lettering -p order-intake "${component_build_args[@]}"
 
 step "release build"
 cargo build --locked --release -p render-worker -p devhost

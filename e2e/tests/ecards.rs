@@ -980,6 +980,7 @@ fn view_page_shows_card_and_counts_view() {
     assert_eq!(recipient["id"], "r0");
     assert_eq!(recipient["opens"]["hits"], 1, "{recipient}");
     assert_eq!(recipient["hits_by_class"]["browser_view"], 1, "{recipient}");
+    assert_eq!(recipient["opens"]["unique_human_opens"], 1, "a view is an open: {recipient}");
     assert_eq!(stats["recipients"][1]["opens"]["hits"], 0, "{stats}");
 
     let post = reply(stack.http.post(stack.url(&view)).send_empty());

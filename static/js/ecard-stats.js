@@ -29,6 +29,7 @@ const CLASSES = {
   gmail_proxy: 'Gmail image proxy',
   apple_mail_prefetch: 'Apple Mail privacy prefetch',
   security_scanner: 'Security scanner',
+  browser_view: 'Viewed in browser',
   unknown: 'Unknown',
 };
 const DEVICES = { desktop: 'Desktop', phone: 'Phone', tablet: 'Tablet', unknown: 'Unknown device' };

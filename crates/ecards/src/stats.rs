@@ -5,9 +5,9 @@
 //! - `first_open_unix_ms`, `last_open_unix_ms`: the earliest and latest hit that is not a security
 //!   scan. Proxy and prefetch hits are included, because for Gmail and Apple Mail users they are
 //!   the only hits there are, but they may precede the actual reading.
-//! - `unique_human_opens`: human hits grouped into sessions. A human hit more than
-//!   [`OPEN_SESSION_GAP_MS`] after the previous human hit starts a new open, so a client that loads
-//!   the image several times while a mail is read counts once.
+//! - `unique_human_opens`: human hits and "view in browser" page loads, grouped into sessions. Such
+//!   a hit more than [`OPEN_SESSION_GAP_MS`] after the previous one starts a new open, so a client
+//!   that loads the image several times while a mail is read counts once.
 //! - `proxy_opens`: hits from Gmail's image proxy and Apple Mail's privacy prefetch.
 //! - `scanner_hits`: hits from security scanners.
 //! - `device`, `client`: from the latest human hit, or else the latest hit that is not a scan.
@@ -64,7 +64,9 @@ pub fn summarize(hits: &[Hit]) -> RecipientOpens {
     sorted.sort_by_key(|hit| hit.at_unix_ms);
 
     let not_scan = |hit: &&Hit| hit.open.class != OpenClass::SecurityScanner;
-    let is_human = |hit: &&Hit| hit.open.class == OpenClass::Human;
+    // A person opening the "view in browser" page has read the card as surely as one whose mail
+    // client loaded the pixel.
+    let is_human = |hit: &&Hit| matches!(hit.open.class, OpenClass::Human | OpenClass::BrowserView);
     let count = |class: &[OpenClass]| {
         let matching = sorted.iter().filter(|hit| class.contains(&hit.open.class)).count();
         u32::try_from(matching).unwrap_or(u32::MAX)
@@ -201,6 +203,18 @@ mod tests {
         let chained: Vec<Hit> =
             (0..5).map(|index| human(index * 20, Device::Desktop, Client::Chrome)).collect();
         assert_eq!(summarize(&chained).unique_human_opens, 1);
+    }
+
+    #[test]
+    fn browser_views_count_as_human_opens() {
+        let hits = [
+            hit(0, OpenClass::GmailProxy, Device::Unknown, Client::Gmail),
+            hit(300, OpenClass::BrowserView, Device::Phone, Client::Safari),
+        ];
+        let summary = summarize(&hits);
+        assert_eq!(summary.unique_human_opens, 1);
+        assert_eq!(summary.proxy_opens, 1);
+        assert_eq!(summary.device, Device::Phone);
     }
 
     #[test]
