@@ -93,6 +93,11 @@ function describeDelivery(delivery, scheduledFor) {
   if (state === 'scheduled' || (scheduledFor && (state === 'pending' || !state))) {
     return scheduledFor ? `Scheduled for ${formatTime(scheduledFor)}` : 'Scheduled';
   }
+  if (state === 'retrying') {
+    const reason = delivery.reason || 'the mail provider did not accept it yet';
+    const next = formatTime(delivery.next_attempt_at_ms);
+    return next ? `Not delivered yet (${reason}); trying again at ${next}` : `Not delivered yet (${reason})`;
+  }
   if (state === 'pending') {
     return 'Sending';
   }
@@ -154,7 +159,7 @@ function render(stats) {
 
   const recipients = Array.isArray(stats.recipients) ? stats.recipients : [];
   // The scheduled time comes from the reply when the server sends one, else from the link.
-  const scheduledFor = stats.send_at || stats.scheduled_for || scheduledFromLink;
+  const scheduledFor = stats.send_at || scheduledFromLink;
   const waiting = recipients.some((recipient) => {
     const state = recipient.delivery?.state;
     return state === 'scheduled' || !state || state === 'pending';

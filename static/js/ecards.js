@@ -419,9 +419,9 @@ function statsPageUrl(created) {
     return null;
   }
   const fragment = new URLSearchParams({ id, token });
-  const sendAt = created.send_at || created.scheduled_for;
-  if (created.status === 'scheduled' && typeof sendAt === 'string') {
-    fragment.set('scheduled', sendAt);
+  // `send_at` is set only for a card that waits for its time.
+  if (typeof created.send_at === 'string' && created.send_at) {
+    fragment.set('scheduled', created.send_at);
   }
   return `/cards/stats#${fragment}`;
 }
