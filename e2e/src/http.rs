@@ -93,9 +93,17 @@ pub fn order_keys(stack: &Stack, token: &str) -> Vec<String> {
 
 /// Posts `body` over a plain TCP connection and returns the status and the body text.
 pub fn post_raw(stack: &Stack, path: &str, body: &[u8]) -> (u16, String) {
+    let reply = post_raw_to(&stack.devhost.base_url, path, body);
+    (reply.status, reply.text())
+}
+
+/// Posts `body` to the server at `base_url` over a plain TCP connection, which tolerates a server
+/// that responds before it has read the whole body. The reply's body is as sent, so a chunked body
+/// keeps its chunk sizes; status 0 means no response arrived.
+pub fn post_raw_to(base_url: &str, path: &str, body: &[u8]) -> Reply {
     use std::io::{Read, Write};
 
-    let address = stack.devhost.base_url.trim_start_matches("http://");
+    let address = base_url.trim_start_matches("http://");
     let mut socket = std::net::TcpStream::connect(address).expect("connect to devhost");
     socket.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let head = format!(
@@ -108,8 +116,15 @@ pub fn post_raw(stack: &Stack, path: &str, body: &[u8]) -> (u16, String) {
     let _ = socket.write_all(body);
     let mut response = Vec::new();
     let _ = socket.read_to_end(&mut response);
+
     let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-    let message = text.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned();
-    (status, message)
+    let (response_head, response_body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = response_head.split("\r\n");
+    let status =
+        lines.next().and_then(|line| line.split_whitespace().nth(1)).and_then(|code| code.parse().ok());
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    Reply { status: status.unwrap_or(0), headers, body: response_body.as_bytes().to_vec() }
 }

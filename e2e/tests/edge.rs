@@ -197,9 +197,12 @@ fn bad_uploads_are_rejected_and_store_nothing() {
     assert_eq!(status, 413, "{message}");
     assert!(message.contains("10 MiB"), "message does not name the limit: {message}");
 
+    // Only the client's order-budget counter exists: uploads that pass the option and length checks
+    // count against it before the photo is read.
     let mut connection = stack.redis.connection();
-    let size: i64 = redis::cmd("DBSIZE").query(&mut connection).unwrap();
-    assert_eq!(size, 0, "a rejected upload stored something");
+    let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut connection).unwrap();
+    assert_eq!(keys.len(), 1, "a rejected upload stored something: {keys:?}");
+    assert!(keys[0].starts_with("ratelimit:orders:"), "a rejected upload stored {}", keys[0]);
 }
 
 #[test]

@@ -21,7 +21,7 @@ pub mod storage;
 
 pub use error::ServeError;
 pub use http_reply::Reply;
-use rate_limit::RateLimit;
+use rate_limit::{KeySecret, RateLimit};
 use storage::RedisCommands;
 
 /// Largest accepted request body in bytes: the longest valid request is under 2 KiB.
@@ -66,6 +66,8 @@ pub struct Config {
     pub keyring: store::Keyring,
     /// The per-client-IP request budget.
     pub rate_limit: RateLimit,
+    /// The secret the budget's counter keys are hashed under, derived from the storage key.
+    pub rate_limit_secret: KeySecret,
 }
 
 impl Config {
@@ -78,16 +80,14 @@ impl Config {
         use anyhow::Context;
 
         let keyring = store::Keyring::parse(storage_key).context("invalid storage_key variable")?;
-        let max_requests = match requests_per_minute.map(str::trim).filter(|text| !text.is_empty()) {
-            None => DEFAULT_REQUESTS_PER_MINUTE,
-            Some(text) => text.parse::<u32>().ok().filter(|count| *count > 0).with_context(|| {
-                format!(
-                    "invalid banners_requests_per_minute variable {text:?}: expected a positive whole number"
-                )
-            })?,
-        };
+        let max_requests = rate_limit::parse_max_requests(
+            "banners_requests_per_minute",
+            requests_per_minute,
+            DEFAULT_REQUESTS_PER_MINUTE,
+        )?;
         let rate_limit = RateLimit { scope: "banners", max_requests, window_secs: RATE_WINDOW_SECS };
-        Ok(Self { redis_url, keyring, rate_limit })
+        let rate_limit_secret = KeySecret::new(keyring.derive_key(rate_limit::SECRET_PURPOSE));
+        Ok(Self { redis_url, keyring, rate_limit, rate_limit_secret })
     }
 }
 
@@ -101,7 +101,7 @@ pub fn handle<R: RedisCommands>(
     body: &[u8],
     now_ms: u64,
 ) -> Result<Reply, ServeError> {
-    storage::count_request(redis, &config.rate_limit, client_addr)?;
+    storage::count_request(redis, &config.rate_limit, &config.rate_limit_secret, client_addr)?;
 
     let spec = banners::parse_request(body)?;
     let portrait = match &spec.order_token {

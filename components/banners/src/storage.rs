@@ -3,7 +3,7 @@
 //! the counter.
 
 use anyhow::Context;
-use rate_limit::{Decision, RateLimit};
+use rate_limit::{CountError, Decision, KeySecret, RateLimit};
 use spin_sdk::redis::{RedisParameter, RedisResult};
 use store::{Keyring, OrderKeys, OrderRecord, OrderToken};
 use strokes::StrokeSet;
@@ -39,15 +39,21 @@ fn run<R: RedisCommands>(
 pub fn count_request<R: RedisCommands>(
     redis: &R,
     limit: &RateLimit,
+    secret: &KeySecret,
     client_addr: &str,
 ) -> Result<(), ServeError> {
-    let key = limit.key(client_addr);
-    let count = match run(redis, "INCR", &RateLimit::incr_arguments(&key))?.as_slice() {
-        [RedisResult::Int64(count)] => *count,
-        other => return Err(anyhow::anyhow!("unexpected INCR reply: {other:?}").into()),
-    };
-    run(redis, "EXPIRE", &limit.expire_arguments(&key))?;
-    match limit.decide(count) {
+    let decision = limit
+        .count_request(secret, client_addr, |command, arguments| {
+            Ok::<_, ServeError>(match run(redis, command, arguments)?.as_slice() {
+                [RedisResult::Int64(count)] => Some(*count),
+                _ => None,
+            })
+        })
+        .map_err(|error| match error {
+            CountError::Command { error, .. } => error,
+            CountError::UnexpectedReply => anyhow::anyhow!("unexpected INCR reply").into(),
+        })?;
+    match decision {
         Decision::Allowed { .. } => Ok(()),
         Decision::Limited { retry_after_secs } => Err(ServeError::RateLimited { retry_after_secs }),
     }

@@ -75,6 +75,15 @@ async fn serve(request: IncomingRequest) -> Reply {
         Route::Stats(id) => handlers::stats(&redis, &config.keyring, &id, token.as_deref()),
         Route::Delete(id) => handlers::purge(&redis, &config.keyring, &id, token.as_deref()),
         Route::Create => {
+            let client_addr = header(&request, "spin-client-addr").unwrap_or_default();
+            if let Err(reply) = crate::limit::count_create(
+                &redis,
+                &config.create_limit,
+                &config.rate_limit_secret,
+                &client_addr,
+            ) {
+                return reply;
+            }
             let body = request.into_body().await.unwrap_or_default();
             create_and_send(&redis, &config, &body).await
         }
@@ -422,6 +431,7 @@ fn read_config() -> anyhow::Result<Config> {
     let mail_from_email = variable("mail_from_email")?;
     let site_base_url = variable("site_base_url")?;
     let dispatch_secret = variable("dispatch_secret")?;
+    let ecards_requests_per_hour = spin_sdk::variables::get(crate::limit::VARIABLE).unwrap_or_default();
     Config::from_values(&ConfigValues {
         redis_url: &redis_url,
         storage_key: &storage_key,
@@ -431,5 +441,6 @@ fn read_config() -> anyhow::Result<Config> {
         mail_from_email: &mail_from_email,
         site_base_url: &site_base_url,
         dispatch_secret: &dispatch_secret,
+        ecards_requests_per_hour: &ecards_requests_per_hour,
     })
 }

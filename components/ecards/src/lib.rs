@@ -3,6 +3,8 @@
 //!
 //! Routes:
 //! - `POST /api/ecards`: validates the card, stores it, sends each recipient's mail now, `201`.
+//!   Each request first counts against the client IP's hourly budget ([`limit`]), and a client
+//!   over it gets `429` with `Retry-After`.
 //! - `GET /t/{token}.gif`: always the 43-byte GIF; records the fetch when the token is known.
 //! - `GET /api/ecards/{id}/stats?token=…`: delivery and open statistics per recipient.
 //! - `DELETE /api/ecards/{id}?token=…`: purges every key of the e-card, `204`.
@@ -22,6 +24,7 @@
 pub mod csp;
 pub mod dispatch;
 pub mod handlers;
+pub mod limit;
 pub mod reply;
 pub mod storage;
 pub mod view;
@@ -41,6 +44,10 @@ pub struct Config {
     pub mail: ecards::MailSettings,
     /// The secret the dispatch endpoint requires; empty turns the endpoint off.
     pub dispatch_secret: DispatchSecret,
+    /// The per-client-IP budget of `POST /api/ecards`.
+    pub create_limit: rate_limit::RateLimit,
+    /// The secret the budget's counter keys are hashed under, derived from the storage key.
+    pub rate_limit_secret: rate_limit::KeySecret,
 }
 
 /// The dispatch endpoint's shared secret. Debug output never shows it.
@@ -70,6 +77,8 @@ pub struct ConfigValues<'a> {
     pub site_base_url: &'a str,
     /// `dispatch_secret`: the dispatch endpoint's bearer token, or empty.
     pub dispatch_secret: &'a str,
+    /// `ecards_requests_per_hour`: e-cards each client IP may create per hour; empty for the default.
+    pub ecards_requests_per_hour: &'a str,
 }
 
 /// Site name shown in the `From` header, as in `Ada via Smart Banner Hub`.
@@ -97,6 +106,8 @@ impl Config {
         ecards::request::check_email(from_email).map_err(|problem| {
             anyhow::anyhow!("invalid mail_from_email variable {from_email:?}: {problem}")
         })?;
+        let create_limit = limit::budget(Some(values.ecards_requests_per_hour))?;
+        let rate_limit_secret = rate_limit::KeySecret::new(keyring.derive_key(rate_limit::SECRET_PURPOSE));
         Ok(Self {
             redis_url: values.redis_url.to_owned(),
             keyring,
@@ -107,6 +118,8 @@ impl Config {
                 site_name: SITE_NAME.to_owned(),
             },
             dispatch_secret: DispatchSecret(values.dispatch_secret.trim().to_owned()),
+            create_limit,
+            rate_limit_secret,
         })
     }
 }
@@ -115,6 +128,34 @@ impl Config {
 pub fn now_ms() -> anyhow::Result<u64> {
     let elapsed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
     Ok(u64::try_from(elapsed.as_millis())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(ecards_requests_per_hour: &str) -> ConfigValues<'_> {
+        ConfigValues {
+            redis_url: "redis://127.0.0.1:6379",
+            storage_key: "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+            mail_provider: "resend",
+            mail_api_base: "http://127.0.0.1:9",
+            mail_api_token: "test-token",
+            mail_from_email: "cards@example.com",
+            site_base_url: "http://127.0.0.1:3000",
+            dispatch_secret: "",
+            ecards_requests_per_hour,
+        }
+    }
+
+    #[test]
+    fn config_reads_ecards_budget() {
+        let config = Config::from_values(&values("")).unwrap();
+        assert_eq!(config.create_limit.max_requests, limit::DEFAULT_REQUESTS_PER_HOUR);
+        assert_eq!(Config::from_values(&values("5")).unwrap().create_limit.max_requests, 5);
+        let error = Config::from_values(&values("0")).unwrap_err();
+        assert!(format!("{error:#}").contains("ecards_requests_per_hour"), "{error:#}");
+    }
 }
 
 // The entry point is compiled for wasm only: natively, the exported `wasi:http` symbol names are

@@ -1,6 +1,7 @@
 //! Why an upload failed, and the one table that maps each reason to an HTTP status.
 
 use order_intake::body::BodyError;
+use order_intake::limit::LimitError;
 use order_intake::options::OptionError;
 use order_intake::storage::StoreError;
 use strokes::PhotoError;
@@ -39,6 +40,10 @@ pub enum UploadError {
     #[error(transparent)]
     Photo(#[from] PhotoError),
 
+    /// This client address has used up its order budget; the message states the limit.
+    #[error("{0}")]
+    RateLimited(LimitError),
+
     /// Redis could not be reached or failed a command.
     #[error("{STORAGE_UNAVAILABLE_MESSAGE}")]
     StorageUnavailable(String),
@@ -54,6 +59,15 @@ impl From<BodyError> for UploadError {
             BodyError::Empty => UploadError::EmptyBody,
             BodyError::TooLarge { limit_bytes } => UploadError::TooLarge { limit_bytes },
             BodyError::Read(cause) => UploadError::BodyRead(cause),
+        }
+    }
+}
+
+impl From<LimitError> for UploadError {
+    fn from(error: LimitError) -> Self {
+        match error {
+            LimitError::Unavailable(cause) => UploadError::StorageUnavailable(cause),
+            limited @ LimitError::Limited { .. } => UploadError::RateLimited(limited),
         }
     }
 }
@@ -74,6 +88,7 @@ impl UploadError {
             UploadError::Options(_) | UploadError::EmptyBody | UploadError::BodyRead(_) => 400,
             UploadError::TooLarge { .. } => 413,
             UploadError::Photo(photo) => photo_status(photo),
+            UploadError::RateLimited(_) => 429,
             UploadError::StorageUnavailable(_) => 503,
             UploadError::Internal(_) => 500,
         }
@@ -87,13 +102,18 @@ impl UploadError {
         }
     }
 
-    /// Builds the JSON error response: `{"error": message}`, plus `"field"` for option errors.
+    /// Builds the JSON error response: `{"error": message}`, plus `"field"` for option errors and
+    /// `Retry-After` on 429.
     pub fn to_reply(&self) -> Reply {
         let mut body = serde_json::json!({ "error": self.to_string() });
         if let Some(field) = self.field() {
             body["field"] = field.into();
         }
-        Reply::json(self.status(), &body)
+        let mut reply = Reply::json(self.status(), &body);
+        if let UploadError::RateLimited(LimitError::Limited { retry_after_secs, .. }) = self {
+            reply.set_header("retry-after", retry_after_secs.to_string());
+        }
+        reply
     }
 }
 
@@ -128,6 +148,20 @@ mod tests {
 
     fn photo_error(bytes: &[u8]) -> PhotoError {
         strokes::photo_to_strokes(bytes).unwrap_err()
+    }
+
+    #[test]
+    fn rate_limited_reply_states_limit_and_retry_after() {
+        let error = UploadError::from(LimitError::Limited { max_requests: 20, retry_after_secs: 3600 });
+        let reply = error.to_reply();
+        assert_eq!(reply.status, 429);
+        assert_eq!(reply.header("retry-after"), Some("3600"));
+        let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        assert!(body["error"].as_str().unwrap().contains("the limit is 20 orders per hour"), "{body}");
+
+        let error = UploadError::from(LimitError::Unavailable("refused".into()));
+        assert_eq!(error.status(), 503);
+        assert!(error.to_reply().header("retry-after").is_none());
     }
 
     #[test]

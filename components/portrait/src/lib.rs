@@ -4,8 +4,10 @@
 //! come from query parameters or `x-sketch-*` headers ([`options`]). The photo becomes strokes here,
 //! inside the component, and is then dropped. Only the sealed stroke set and order record reach
 //! Redis, with the render job queued for the workers ([`order`]). The response is `201` with the order's
-//! URLs and an SVG preview. Nothing is stored for a rejected upload: options and photo are checked
-//! before the first Redis command.
+//! URLs and an SVG preview. Before the body is read, the request counts against the client IP's
+//! order budget (`order_intake::limit`, shared with text orders), and a client over it gets `429`
+//! with `Retry-After`. Apart from that counter, nothing is stored for a rejected upload: options
+//! and photo are checked before the order's first Redis write.
 //!
 //! Layout:
 //! - [`options`]: query and header options to validated order options.
@@ -39,6 +41,8 @@ pub struct Config {
     pub keyring: store::Keyring,
     /// Largest accepted body in bytes.
     pub max_upload_bytes: usize,
+    /// The per-client-IP order budget.
+    pub order_budget: order_intake::limit::OrderBudget,
 }
 
 impl Config {
@@ -47,6 +51,7 @@ impl Config {
         redis_url: String,
         storage_key: &str,
         max_upload_bytes: Option<&str>,
+        orders_requests_per_hour: Option<&str>,
     ) -> anyhow::Result<Self> {
         use anyhow::Context;
 
@@ -59,7 +64,8 @@ impl Config {
                 })?
             }
         };
-        Ok(Self { redis_url, keyring, max_upload_bytes })
+        let order_budget = order_intake::limit::OrderBudget::from_values(&keyring, orders_requests_per_hour)?;
+        Ok(Self { redis_url, keyring, max_upload_bytes, order_budget })
     }
 }
 
@@ -119,15 +125,19 @@ mod adapter {
         let options = options::parse_options(query, header_pairs)?;
         body::check_declared_length(order_intake::spin::content_length(&headers), config.max_upload_bytes)?;
 
+        // The client's order budget, counted before the photo is read or decoded.
+        let connection = spin_sdk::redis::Connection::open(&config.redis_url)
+            .map_err(|error| UploadError::StorageUnavailable(format!("failed to connect: {error}")))?;
+        let client_addr = order_intake::spin::client_addr(&headers);
+        order_intake::limit::count_request(&connection, &config.order_budget, client_addr)?;
+
         // The body, cut off at the limit.
         let image = body::read_body_limited(request.into_body_stream(), config.max_upload_bytes).await?;
 
         // Photo to strokes. `prepare_order` drops the image once the strokes exist.
         let new_order = order::prepare_order(options, image, crate::now_ms()?)?;
 
-        // Only now touch Redis.
-        let connection = spin_sdk::redis::Connection::open(&config.redis_url)
-            .map_err(|error| UploadError::StorageUnavailable(format!("failed to connect: {error}")))?;
+        // The order's keys and its render job.
         order::store_order(&connection, &config.keyring, &new_order)?;
         eprintln!(
             "portrait: order created order_id={} strokes_bytes={} plan={}",
@@ -144,7 +154,13 @@ mod adapter {
         let storage_key =
             spin_sdk::variables::get("storage_key").context("could not read the storage_key variable")?;
         let max_upload_bytes = spin_sdk::variables::get("max_upload_bytes").ok();
-        Config::from_values(redis_url, &storage_key, max_upload_bytes.as_deref())
+        let orders_requests_per_hour = spin_sdk::variables::get(order_intake::limit::VARIABLE).ok();
+        Config::from_values(
+            redis_url,
+            &storage_key,
+            max_upload_bytes.as_deref(),
+            orders_requests_per_hour.as_deref(),
+        )
     }
 
     /// Logs failures the operator must see. Client errors are not logged, and neither are the image,
@@ -153,6 +169,7 @@ mod adapter {
         match error {
             UploadError::StorageUnavailable(cause) => eprintln!("portrait: storage unavailable: {cause}"),
             UploadError::Internal(cause) => eprintln!("portrait: internal error: {cause:#}"),
+            UploadError::RateLimited(_) => eprintln!("portrait: request rate-limited"),
             _ => {}
         }
     }
@@ -166,19 +183,24 @@ mod tests {
 
     #[test]
     fn config_defaults_upload_limit() {
-        let config = Config::from_values("redis://127.0.0.1:6379".into(), KEY, None).unwrap();
+        let config = Config::from_values("redis://127.0.0.1:6379".into(), KEY, None, None).unwrap();
         assert_eq!(config.max_upload_bytes, 10_485_760);
-        let config = Config::from_values("redis://127.0.0.1:6379".into(), KEY, Some(" 2048 ")).unwrap();
+        assert_eq!(config.order_budget.limit.max_requests, order_intake::limit::DEFAULT_REQUESTS_PER_HOUR);
+        let config =
+            Config::from_values("redis://127.0.0.1:6379".into(), KEY, Some(" 2048 "), Some("7")).unwrap();
         assert_eq!(config.max_upload_bytes, 2048);
+        assert_eq!(config.order_budget.limit.max_requests, 7);
     }
 
     #[test]
     fn config_rejects_bad_values() {
         for limit in ["0", "-1", "ten"] {
-            let error = Config::from_values(String::new(), KEY, Some(limit)).unwrap_err();
+            let error = Config::from_values(String::new(), KEY, Some(limit), None).unwrap_err();
             assert!(format!("{error:#}").contains("max_upload_bytes"), "{limit}: {error:#}");
+            let error = Config::from_values(String::new(), KEY, None, Some(limit)).unwrap_err();
+            assert!(format!("{error:#}").contains("orders_requests_per_hour"), "{limit}: {error:#}");
         }
-        let error = Config::from_values(String::new(), "not-a-key", None).unwrap_err();
+        let error = Config::from_values(String::new(), "not-a-key", None, None).unwrap_err();
         assert!(format!("{error:#}").contains("storage_key"), "{error:#}");
     }
 

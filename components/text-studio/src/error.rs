@@ -3,6 +3,7 @@
 use http_reply::Reply;
 use lettering::{MAX_TEXT_CHARS, TextError};
 use order_intake::body::BodyError;
+use order_intake::limit::LimitError;
 use order_intake::options::OptionError;
 use order_intake::storage::StoreError;
 
@@ -38,6 +39,10 @@ pub enum TextRequestError {
     #[error(transparent)]
     Text(#[from] TextError),
 
+    /// This client address has used up its order budget; the message states the limit.
+    #[error("{0}")]
+    RateLimited(LimitError),
+
     /// Redis could not be reached or failed a command.
     #[error("{STORAGE_UNAVAILABLE_MESSAGE}")]
     StorageUnavailable(String),
@@ -53,6 +58,15 @@ impl From<BodyError> for TextRequestError {
             BodyError::Empty => TextRequestError::Text(TextError::Empty),
             BodyError::TooLarge { limit_bytes } => TextRequestError::TooLarge { limit_bytes },
             BodyError::Read(cause) => TextRequestError::BodyRead(cause),
+        }
+    }
+}
+
+impl From<LimitError> for TextRequestError {
+    fn from(error: LimitError) -> Self {
+        match error {
+            LimitError::Unavailable(cause) => TextRequestError::StorageUnavailable(cause),
+            limited @ LimitError::Limited { .. } => TextRequestError::RateLimited(limited),
         }
     }
 }
@@ -76,6 +90,7 @@ impl TextRequestError {
             TextRequestError::TooLarge { .. } => 413,
             TextRequestError::Text(TextError::Unsupported { .. }) => 422,
             TextRequestError::Text(_) => 400,
+            TextRequestError::RateLimited(_) => 429,
             TextRequestError::StorageUnavailable(_) => 503,
             TextRequestError::Internal(_) => 500,
         }
@@ -94,7 +109,8 @@ impl TextRequestError {
     }
 
     /// Builds the JSON error response: `{"error": message}`, plus `"field"` when the error is about
-    /// one, and `"unsupported"` (the characters as strings) when the font cannot draw some.
+    /// one, `"unsupported"` (the characters as strings) when the font cannot draw some, and
+    /// `Retry-After` on 429.
     pub fn to_reply(&self) -> Reply {
         let mut body = serde_json::json!({ "error": self.to_string() });
         if let Some(field) = self.field() {
@@ -104,13 +120,31 @@ impl TextRequestError {
             let names: Vec<String> = chars.iter().map(char::to_string).collect();
             body["unsupported"] = names.into();
         }
-        Reply::json(self.status(), &body)
+        let mut reply = Reply::json(self.status(), &body);
+        if let TextRequestError::RateLimited(LimitError::Limited { retry_after_secs, .. }) = self {
+            reply.set_header("retry-after", retry_after_secs.to_string());
+        }
+        reply
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rate_limited_reply_states_limit_and_retry_after() {
+        let error = TextRequestError::from(LimitError::Limited { max_requests: 20, retry_after_secs: 3600 });
+        let reply = error.to_reply();
+        assert_eq!(reply.status, 429);
+        assert_eq!(reply.header("retry-after"), Some("3600"));
+        let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+        assert!(body["error"].as_str().unwrap().contains("the limit is 20 orders per hour"), "{body}");
+
+        let error = TextRequestError::from(LimitError::Unavailable("refused".into()));
+        assert_eq!(error.status(), 503);
+        assert!(error.to_reply().header("retry-after").is_none());
+    }
 
     #[test]
     fn status_table_covers_every_error() {

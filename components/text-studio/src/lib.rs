@@ -6,7 +6,10 @@
 //! headers (`order_intake::options`), and the preview needs no age confirmation. The text becomes
 //! strokes with the `lettering` crate and is then dropped. The order is stored, and the response
 //! built, exactly as for a portrait order (`order_intake::storage`), so the orders component and the
-//! render workers handle it unchanged.
+//! render workers handle it unchanged. An order request first counts against the client IP's order
+//! budget, which portrait orders share (`order_intake::limit`), and gets `429` with `Retry-After`
+//! over it. Previews are not counted: they touch no storage and cost one text layout, and the body
+//! limit bounds that.
 //!
 //! Layout:
 //! - [`order`]: body decoding, the text-to-strokes step, and the preview reply.
@@ -52,6 +55,23 @@ pub struct Config {
     pub redis_url: String,
     /// The keys that seal stored values.
     pub keyring: store::Keyring,
+    /// The per-client-IP order budget.
+    pub order_budget: order_intake::limit::OrderBudget,
+}
+
+impl Config {
+    /// Builds the settings from the variables' text. A bad value is a configuration error (500).
+    pub fn from_values(
+        redis_url: String,
+        storage_key: &str,
+        orders_requests_per_hour: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        use anyhow::Context;
+
+        let keyring = store::Keyring::parse(storage_key).context("invalid storage_key variable")?;
+        let order_budget = order_intake::limit::OrderBudget::from_values(&keyring, orders_requests_per_hour)?;
+        Ok(Self { redis_url, keyring, order_budget })
+    }
 }
 
 /// Returns the current time in milliseconds since the Unix epoch.
@@ -76,7 +96,7 @@ mod adapter {
     #![allow(unsafe_code, reason = "spin-sdk's #[http_component] expands to the exported C-ABI entry point")]
 
     use anyhow::Context;
-    use order_intake::{body, options, spin, storage};
+    use order_intake::{body, limit, options, spin, storage};
     use spin_sdk::http::{IncomingRequest, Method, Response};
     use spin_sdk::http_component;
 
@@ -114,18 +134,22 @@ mod adapter {
         };
         body::check_declared_length(spin::content_length(&headers), order::MAX_BODY_BYTES)?;
 
-        // The text, cut off at the limit.
-        let bytes = body::read_body_limited(request.into_body_stream(), order::MAX_BODY_BYTES).await?;
-        let text = order::decode_text(bytes)?;
+        // A preview stores nothing and is not counted.
         if action == Action::Preview {
-            return order::preview_reply(&options, &text);
+            let bytes = body::read_body_limited(request.into_body_stream(), order::MAX_BODY_BYTES).await?;
+            return order::preview_reply(&options, &order::decode_text(bytes)?);
         }
 
-        // Text to strokes, then the order in Redis.
+        // The client's order budget, counted before the text is read.
         let config = read_config()?;
-        let new_order = order::prepare_order(options, text, crate::now_ms()?)?;
         let connection = spin_sdk::redis::Connection::open(&config.redis_url)
             .map_err(|error| TextRequestError::StorageUnavailable(format!("failed to connect: {error}")))?;
+        limit::count_request(&connection, &config.order_budget, spin::client_addr(&headers))?;
+
+        // The text, cut off at the limit, to strokes, then the order in Redis.
+        let bytes = body::read_body_limited(request.into_body_stream(), order::MAX_BODY_BYTES).await?;
+        let text = order::decode_text(bytes)?;
+        let new_order = order::prepare_order(options, text, crate::now_ms()?)?;
         storage::store_order(&connection, &config.keyring, &new_order)?;
         eprintln!(
             "text-studio: order created order_id={} strokes_bytes={} plan={}",
@@ -141,8 +165,8 @@ mod adapter {
             spin_sdk::variables::get("redis_url").context("could not read the redis_url variable")?;
         let storage_key =
             spin_sdk::variables::get("storage_key").context("could not read the storage_key variable")?;
-        let keyring = store::Keyring::parse(&storage_key).context("invalid storage_key variable")?;
-        Ok(Config { redis_url, keyring })
+        let orders_requests_per_hour = spin_sdk::variables::get(limit::VARIABLE).ok();
+        Config::from_values(redis_url, &storage_key, orders_requests_per_hour.as_deref())
     }
 
     /// Logs failures the operator must see. Client errors are not logged, and neither are the text,
@@ -153,6 +177,7 @@ mod adapter {
                 eprintln!("text-studio: storage unavailable: {cause}")
             }
             TextRequestError::Internal(cause) => eprintln!("text-studio: internal error: {cause:#}"),
+            TextRequestError::RateLimited(_) => eprintln!("text-studio: request rate-limited"),
             _ => {}
         }
     }
@@ -168,6 +193,18 @@ mod tests {
         assert_eq!(Action::from_path("/api/text-animations/preview"), Some(Action::Preview));
         assert_eq!(Action::from_path("/api/text-animations/other"), None);
         assert_eq!(Action::from_path("/api/text-animations/"), None);
+    }
+
+    #[test]
+    fn config_reads_order_budget() {
+        const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+        let config = Config::from_values(String::new(), KEY, None).unwrap();
+        assert_eq!(config.order_budget.limit.max_requests, order_intake::limit::DEFAULT_REQUESTS_PER_HOUR);
+        assert_eq!(config.order_budget.limit.scope, "orders");
+        let config = Config::from_values(String::new(), KEY, Some("3")).unwrap();
+        assert_eq!(config.order_budget.limit.max_requests, 3);
+        let error = Config::from_values(String::new(), KEY, Some("none")).unwrap_err();
+        assert!(format!("{error:#}").contains("orders_requests_per_hour"), "{error:#}");
     }
 
     #[test]

@@ -21,6 +21,15 @@ pub fn content_length(headers: &[(String, String)]) -> Option<&str> {
         .map(|(_, value)| value.as_str())
 }
 
+/// Returns the client's address from the `spin-client-addr` header that Spin sets on every request,
+/// or an empty string when it is missing, which then counts as one shared address.
+pub fn client_addr(headers: &[(String, String)]) -> &str {
+    headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("spin-client-addr"))
+        .map_or("", |(_, value)| value.as_str())
+}
+
 /// Converts a [`Reply`] into Spin's response.
 pub fn into_response(reply: Reply) -> Response {
     let mut builder = Response::builder();
@@ -43,6 +52,13 @@ mod tests {
         ];
         assert_eq!(content_length(&headers), Some("42"));
         assert_eq!(content_length(&headers[..1]), None);
+    }
+
+    #[test]
+    fn client_addr_is_read_from_spin_header() {
+        let headers = vec![("spin-client-addr".to_owned(), "127.0.0.1:40000".to_owned())];
+        assert_eq!(client_addr(&headers), "127.0.0.1:40000");
+        assert_eq!(client_addr(&[]), "");
     }
 
     #[test]

@@ -4,9 +4,14 @@
 //! is random for every value. The Redis key name is bound as associated data, so a sealed value moved
 //! under another key (another order's record, say) fails to open. The key id lets keys rotate: values
 //! are sealed with the current key and opened with whichever key of the ring their id names.
+//!
+//! [`Keyring::derive_key`] gives other code a secret of its own, HMAC-SHA256 of a purpose name under
+//! the current key, so the storage key itself never leaves this module.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 /// Bytes a sealed value adds to its plaintext: key id, nonce and tag.
 pub const SEAL_OVERHEAD_BYTES: usize = 1 + NONCE_BYTES + TAG_BYTES;
@@ -34,10 +39,16 @@ pub enum SealError {
     Random(String),
 }
 
+/// Prefix of the message that [`Keyring::derive_key`] authenticates, which keeps derived keys apart
+/// from any other HMAC a future version might compute under the storage key.
+const DERIVE_CONTEXT: &[u8] = b"smart-banner-hub derived key\0";
+
 /// The storage keys: the current one seals, all of them open.
 pub struct Keyring {
     current_id: u8,
     keys: Vec<(u8, Aes256Gcm)>,
+    /// The current key's bytes, kept only to derive purpose-specific keys from.
+    current_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Keyring {
@@ -54,6 +65,7 @@ impl Keyring {
     pub fn parse(setting: &str) -> Result<Self, SealError> {
         let invalid = |reason: &str| SealError::InvalidKeySetting(reason.to_owned());
         let mut keys = Vec::new();
+        let mut current_key = None;
         for entry in setting.split(',').map(str::trim) {
             let (id, hex) = match entry.split_once(':') {
                 Some((id, hex)) => {
@@ -71,10 +83,25 @@ impl Keyring {
             let bytes =
                 decode_hex(hex).ok_or_else(|| invalid("each key must be 64 hex digits (32 bytes)"))?;
             let cipher = Aes256Gcm::new_from_slice(&bytes).map_err(|_| invalid("key must be 32 bytes"))?;
+            if current_key.is_none() {
+                current_key = <[u8; 32]>::try_from(bytes.as_slice()).ok();
+            }
             keys.push((id, cipher));
         }
         let current_id = keys.first().map(|(id, _)| *id).ok_or_else(|| invalid("no key given"))?;
-        Ok(Self { current_id, keys })
+        let current_key = current_key.ok_or_else(|| invalid("no key given"))?;
+        Ok(Self { current_id, keys, current_key })
+    }
+
+    /// Derives a 32-byte secret for `purpose`, such as `rate-limit`: HMAC-SHA256 of the purpose
+    /// name under the current key. Each purpose gets an independent secret, and the secret reveals
+    /// nothing about the storage key. Rotating the storage key changes every derived secret.
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.current_key)
+            .expect("HMAC-SHA256 accepts a key of any length");
+        mac.update(DERIVE_CONTEXT);
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// Encrypts `plaintext` for storage under the Redis key `key_name`.
@@ -164,6 +191,20 @@ mod tests {
         let sealed_new = rotated.seal("k", b"new").unwrap();
         assert_eq!(sealed_new[0], 2);
         assert_eq!(old.open("k", &sealed_new), Err(SealError::UnknownKeyId(2)));
+    }
+
+    #[test]
+    fn derived_keys_differ_by_purpose_and_key() {
+        let ring = Keyring::parse(KEY_A).unwrap();
+        let rate_limit = ring.derive_key("rate-limit");
+        assert_eq!(rate_limit, Keyring::parse(KEY_A).unwrap().derive_key("rate-limit"), "deterministic");
+        assert_ne!(rate_limit, ring.derive_key("other"));
+        assert_ne!(rate_limit, Keyring::parse(KEY_B).unwrap().derive_key("rate-limit"));
+        assert_ne!(rate_limit.as_slice(), decode_hex(KEY_A).unwrap().as_slice(), "not the key itself");
+
+        // The current (first) key derives; older keys of the ring do not.
+        let rotated = Keyring::parse(&format!("2:{KEY_B},1:{KEY_A}")).unwrap();
+        assert_eq!(rotated.derive_key("rate-limit"), Keyring::parse(KEY_B).unwrap().derive_key("rate-limit"));
     }
 
     #[test]
