@@ -9,6 +9,8 @@
 #                    do not survive a restart)
 #   SBH_PORT         HTTP port on 127.0.0.1 (default: a free one)
 #   SBH_WORKERS      render worker threads (default: one per core)
+#   SPIN_VARIABLE_*  any Spin variable of spin.toml, such as SPIN_VARIABLE_MAIL_API_BASE and
+#                    SPIN_VARIABLE_MAIL_API_TOKEN to send e-card mail (default: no mail is sent)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -41,6 +43,8 @@ export SPIN_VARIABLE_REDIS_URL="$redis_url"
 export SPIN_VARIABLE_REDIS_HOST="127.0.0.1:$redis_port"
 export SPIN_VARIABLE_STORAGE_KEY="$storage_key"
 export SPIN_VARIABLE_DISPATCH_SECRET="$dispatch_secret"
+# Links in e-card mail (pixel, view in browser) lead back to this stack unless set otherwise.
+export SPIN_VARIABLE_SITE_BASE_URL="${SPIN_VARIABLE_SITE_BASE_URL:-http://127.0.0.1:$http_port}"
 if command -v spin >/dev/null; then
   # spin reads the components from target/, so copy them there from the shared build cache.
   mkdir -p target/wasm32-wasip2/release

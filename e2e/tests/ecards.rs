@@ -375,6 +375,32 @@ fn send_now_reaches_provider_per_recipient() {
 }
 
 #[test]
+fn unset_mail_token_records_failure_and_sends_nothing() {
+    // The default `mail_api_token` is empty: the card is accepted and stored, no request leaves
+    // the component, and the stats say why nothing was delivered.
+    let redis = RedisServer::start();
+    let provider = StandIn::start();
+    let mut variables = stack_variables(&redis, "resend", &provider, DISPATCH_SECRET);
+    variables.retain(|(name, _)| *name != "mail_api_token");
+    let devhost = Devhost::start(&variables);
+    let http = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let stack = EcardStack { http, provider, devhost, redis };
+
+    let created = stack.post_ecard(&card_request());
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    assert!(stack.provider.received().is_empty());
+
+    let stats_url = created.json()["stats_url"].as_str().expect("stats_url").to_owned();
+    let stats = reply(stack.http.get(stack.url(&stats_url)).call());
+    assert_eq!(stats.status, 200);
+    for recipient in stats.json()["recipients"].as_array().unwrap() {
+        assert_eq!(recipient["delivery"]["state"], "failed", "{recipient}");
+        let reason = recipient["delivery"]["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("mail_api_token"), "{recipient}");
+    }
+}
+
+#[test]
 fn pixel_hits_are_classified_in_stats() {
     let stack = EcardStack::start();
     let created = stack.post_ecard(&card_request());

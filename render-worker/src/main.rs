@@ -72,7 +72,7 @@ struct ServeArgs {
 
 #[derive(Args)]
 struct RenderArgs {
-    /// The photo to draw (JPEG, PNG, GIF or WebP, at most 10 MB).
+    /// The photo to draw (JPEG, PNG, GIF or WebP, at most 10 MiB).
     photo: PathBuf,
 
     /// Path of the MP4 file to write.

@@ -152,7 +152,7 @@ async fn dispatch_due(redis: &spin_sdk::redis::Connection, config: &Config) -> R
         Err(error) => return storage_error(error),
     };
 
-    let provider = config.provider.provider();
+    let provider = &config.provider;
     let (mut claimed_count, mut delivered, mut failed, mut retrying, mut busy) = (0usize, 0, 0, 0, 0);
     for id in &due {
         let claimed = match dispatch::claim(redis, config, id, &dispatcher, now_ms) {
@@ -271,7 +271,7 @@ async fn create_and_send(redis: &spin_sdk::redis::Connection, config: &Config, b
         );
         return created.reply;
     }
-    let provider = config.provider.provider();
+    let provider = &config.provider;
     let mut delivered = 0usize;
     for send in &created.sends {
         let (outcome, attempts) = send_with_retries(provider, &send.request).await;
@@ -301,10 +301,10 @@ async fn create_and_send(redis: &spin_sdk::redis::Connection, config: &Config, b
         }
     }
     eprintln!(
-        "ecards: e-card sent ecard_id={} recipients={} delivered={delivered} provider={}",
+        "ecards: e-card send finished ecard_id={} recipients={} delivered={delivered} provider={}",
         created.id,
         created.sends.len(),
-        provider.as_str()
+        provider.provider().as_str()
     );
     created.reply
 }
@@ -312,7 +312,7 @@ async fn create_and_send(redis: &spin_sdk::redis::Connection, config: &Config, b
 /// Sends one request, retrying retryable outcomes [`IN_REQUEST_RETRIES`] times; returns the last
 /// outcome and the number of attempts.
 async fn send_with_retries(
-    provider: ecards::Provider,
+    provider: &ecards::ProviderConfig,
     request: &ecards::HttpRequest,
 ) -> (ecards::SendOutcome, u32) {
     let mut attempts = 0;
@@ -338,9 +338,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// later bytes of it.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(10);
 
-async fn send_once(provider: ecards::Provider, request: &ecards::HttpRequest) -> ecards::SendOutcome {
+async fn send_once(provider: &ecards::ProviderConfig, request: &ecards::HttpRequest) -> ecards::SendOutcome {
+    if !provider.has_token() {
+        return ecards::SendOutcome::PermanentError(ecards::MAIL_NOT_CONFIGURED.to_owned());
+    }
     match send_with_timeouts(request).await {
-        Ok((status, body)) => ecards::classify_response(provider, status, &body),
+        Ok((status, body)) => ecards::classify_response(provider.provider(), status, &body),
         Err(failure) => failure,
     }
 }
@@ -408,14 +411,24 @@ async fn send_with_timeouts(request: &ecards::HttpRequest) -> Result<(u16, Vec<u
 fn failure(code: &spin_sdk::wit::wasi::http0_2_0::types::ErrorCode) -> ecards::SendOutcome {
     use spin_sdk::wit::wasi::http0_2_0::types::ErrorCode;
 
+    fn retryable(reason: impl Into<String>) -> ecards::SendOutcome {
+        ecards::SendOutcome::RetryableError(reason.into())
+    }
+
     match code {
         ErrorCode::HttpRequestDenied => ecards::SendOutcome::PermanentError(
             "request denied: the mail API is not in allowed_outbound_hosts".to_owned(),
         ),
-        ErrorCode::ConnectionTimeout | ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
-            ecards::SendOutcome::RetryableError(format!("provider timed out: {code:?}"))
+        ErrorCode::ConnectionTimeout => retryable("timed out connecting to the mail provider"),
+        ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
+            retryable("the mail provider timed out before answering")
         }
-        _ => ecards::SendOutcome::RetryableError(format!("request failed: {code:?}")),
+        ErrorCode::ConnectionRefused => retryable("the mail provider refused the connection"),
+        ErrorCode::DnsTimeout | ErrorCode::DnsError(_) => {
+            retryable("the mail provider's host name did not resolve")
+        }
+        // The wasi:http error names the rest well enough for the sender and the log.
+        _ => retryable(format!("request to the mail provider failed: {code:?}")),
     }
 }
 

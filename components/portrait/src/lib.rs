@@ -4,9 +4,9 @@
 //! come from query parameters or `x-sketch-*` headers ([`options`]). The photo becomes strokes here,
 //! inside the component, and is then dropped. Only the sealed stroke set and order record reach
 //! Redis, with the render job queued for the workers ([`order`]). The response is `201` with the order's
-//! URLs and an SVG preview. Before the body is read, the request counts against the client IP's
-//! order budget (`order_intake::limit`, shared with text orders), and a client over it gets `429`
-//! with `Retry-After`. Apart from that counter, nothing is stored for a rejected upload: options
+//! URLs and an SVG preview. Once the body is read, before it is decoded, the request counts
+//! against the client IP's order budget (`order_intake::limit`, shared with text orders), and a
+//! client over it gets `429` with `Retry-After`. Apart from that counter, nothing is stored for a rejected upload: options
 //! and photo are checked before the order's first Redis write.
 //!
 //! Layout:
@@ -125,14 +125,16 @@ mod adapter {
         let options = options::parse_options(query, header_pairs)?;
         body::check_declared_length(order_intake::spin::content_length(&headers), config.max_upload_bytes)?;
 
-        // The client's order budget, counted before the photo is read or decoded.
+        // The body, cut off at the limit. It is read before the budget is counted: a reply sent
+        // while the client is still uploading reaches browsers as a broken connection, not as the
+        // 429 or 503 it is.
+        let image = body::read_body_limited(request.into_body_stream(), config.max_upload_bytes).await?;
+
+        // The client's order budget, counted before the photo is decoded, which is the costly step.
         let connection = spin_sdk::redis::Connection::open(&config.redis_url)
             .map_err(|error| UploadError::StorageUnavailable(format!("failed to connect: {error}")))?;
         let client_addr = order_intake::spin::client_addr(&headers);
         order_intake::limit::count_request(&connection, &config.order_budget, client_addr)?;
-
-        // The body, cut off at the limit.
-        let image = body::read_body_limited(request.into_body_stream(), config.max_upload_bytes).await?;
 
         // Photo to strokes. `prepare_order` drops the image once the strokes exist.
         let new_order = order::prepare_order(options, image, crate::now_ms()?)?;

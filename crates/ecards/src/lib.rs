@@ -36,8 +36,8 @@ pub use pixel::{
     Client, Device, OpenClass, OpenInfo, RESPONSE_HEADERS, TRANSPARENT_GIF, classify_open, classify_view,
 };
 pub use provider::{
-    HttpRequest, Provider, ProviderConfig, ProviderError, SendIds, SendOutcome, build_request,
-    classify_response, retry_delay_ms,
+    HttpRequest, MAIL_NOT_CONFIGURED, Provider, ProviderConfig, ProviderError, SendIds, SendOutcome,
+    build_request, classify_response, retry_delay_ms,
 };
 pub use request::{Design, EcardRequest, FieldError, Person, Problem, RequestError, SendTime, ValidEcard};
 pub use stats::{

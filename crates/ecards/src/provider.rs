@@ -37,8 +37,8 @@ pub enum ProviderError {
     /// The API base URL is not an absolute `http` or `https` URL.
     #[error("invalid mail API base URL {0:?}: expected an absolute http:// or https:// URL")]
     InvalidBaseUrl(String),
-    /// The API token is empty or contains characters that cannot appear in a header.
-    #[error("invalid mail API token: it must be non-empty visible ASCII")]
+    /// The API token contains characters that cannot appear in a header.
+    #[error("invalid mail API token: it must be visible ASCII")]
     InvalidToken,
     /// An e-card or recipient id is not 1 to 64 characters from `A-Z a-z 0-9 _`.
     #[error("invalid send id {0:?}: expected 1 to 64 characters from A-Z, a-z, 0-9 and _")]
@@ -121,7 +121,7 @@ impl ProviderConfig {
             return Err(ProviderError::InvalidBaseUrl(base_url.to_owned()));
         }
         let token = api_token.trim();
-        if token.is_empty() || !token.bytes().all(|byte| byte.is_ascii_graphic()) {
+        if !token.bytes().all(|byte| byte.is_ascii_graphic()) {
             return Err(ProviderError::InvalidToken);
         }
         Ok(Self {
@@ -142,7 +142,17 @@ impl ProviderConfig {
     pub fn provider(&self) -> Provider {
         self.provider
     }
+
+    /// Returns whether an API token is set. Without one no mail is sent: each recipient is recorded
+    /// as failed with [`MAIL_NOT_CONFIGURED`] as the reason.
+    pub fn has_token(&self) -> bool {
+        !self.api_token.is_empty()
+    }
 }
+
+/// The failure reason recorded for every recipient while the mail API token is not set.
+pub const MAIL_NOT_CONFIGURED: &str =
+    "mail sending is not configured on this server (the mail_api_token variable is empty)";
 
 /// The ids of one recipient's send, which name it in the provider's metadata and idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -622,10 +632,8 @@ mod tests {
             ProviderConfig::new(Provider::Resend, "api.resend.com", "t"),
             Err(ProviderError::InvalidBaseUrl("api.resend.com".to_owned()))
         );
-        assert_eq!(
-            ProviderConfig::new(Provider::Resend, "https://api.resend.com", ""),
-            Err(ProviderError::InvalidToken)
-        );
+        let unset = ProviderConfig::new(Provider::Resend, "https://api.resend.com", " ").unwrap();
+        assert!(!unset.has_token());
         assert_eq!(
             ProviderConfig::new(Provider::Resend, "https://api.resend.com", "a\r\nX-Injected: 1"),
             Err(ProviderError::InvalidToken)

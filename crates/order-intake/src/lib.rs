@@ -7,7 +7,7 @@
 //! Layout:
 //! - [`options`]: query parameters and `x-sketch-*` headers to validated order options.
 //! - [`body`]: the size limit, enforced while a request body is read.
-//! - [`limit`]: the per-client-IP order budget, counted in Redis before the body is read.
+//! - [`limit`]: the per-client-IP order budget, counted in Redis before the body is decoded.
 //! - [`storage`]: the Redis writes of an order, in the order the render worker relies on, and the
 //!   `201 Created` response.
 //! - [`spin`]: request headers and the conversion of a reply into Spin's response.

@@ -1,5 +1,5 @@
 //! The per-client-IP budget that the order endpoints share: portrait and text orders count against
-//! one `orders` budget per hour, before the body is read, so a client over it costs no decoding.
+//! one `orders` budget per hour, before the body is decoded, so a client over it costs no decoding.
 
 use rate_limit::{Decision, InvalidBudget, KeySecret, RateLimit};
 use spin_sdk::redis::{RedisParameter, RedisResult};

@@ -267,7 +267,9 @@ fn parse_duration_ms(text: &str) -> Result<u32, OptionError> {
         invalid(Field::Duration, format!("invalid duration {text:?}: expected seconds such as 15"))
     })?;
     let duration_ms = (secs * 1000.0).round();
-    if !(0.0..=f64::from(u32::MAX)).contains(&duration_ms) {
+    // Checked here, not only by the animation library, so the message speaks of seconds as the
+    // visitor wrote them.
+    if !(f64::from(MIN_DURATION_MS)..=f64::from(MAX_DURATION_MS)).contains(&duration_ms) {
         return Err(out_of_range());
     }
     Ok(duration_ms as u32)
@@ -383,8 +385,8 @@ mod tests {
             ("duration=inf", "duration", "seconds"),
             ("duration=-3", "duration", "between 5 and 30 s"),
             ("duration=1e12", "duration", "between 5 and 30 s"),
-            ("duration=60", "duration", "between 5000 and 30000 ms"),
-            ("duration=4.9", "duration", "4900 ms"),
+            ("duration=60", "duration", "duration is 60 s; it must be between 5 and 30 s"),
+            ("duration=4.9", "duration", "duration is 4.9 s; it must be between 5 and 30 s"),
             ("plan=gold", "plan", "single or pro"),
         ];
         for (option, expected_field, expected_text) in cases {
