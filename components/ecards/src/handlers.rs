@@ -18,6 +18,9 @@ use crate::storage::{
 /// Scheduled sends follow the `ecards` crate's schedule (1 s, 4 s, 16 s, 60 s) through the due
 /// set. A send now cannot wait that long inside one request, so it makes at most two quick
 /// retries [`IN_REQUEST_RETRY_DELAY_MS`] apart: three attempts per recipient in all.
+///
+/// NOTE: a send now that still fails after these attempts stays `failed`; it is not handed to the
+/// due set for the later retries that scheduled sends get.
 pub const IN_REQUEST_RETRIES: u32 = 2;
 
 /// Wait before each in-request retry, in milliseconds.
