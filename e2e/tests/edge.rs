@@ -104,6 +104,7 @@ fn upload_renders_serves_and_deletes() {
     assert_eq!((codec.as_str(), width, height, frames), ("h264", 720, 720, 150));
 
     let size = whole.body.len();
+    assert_eq!(whole.header("content-length"), Some(size.to_string().as_str()));
     for (range, start, end) in
         [("bytes=0-99", 0, 99), ("bytes=-100", size - 100, size - 1), ("bytes=1000-", 1000, size - 1)]
     {
@@ -115,6 +116,7 @@ fn upload_renders_serves_and_deletes() {
             "{range}"
         );
         assert_eq!(part.body, whole.body[start..=end], "{range}");
+        assert_eq!(part.header("content-length"), Some((end - start + 1).to_string().as_str()), "{range}");
     }
     let past_end = get(&stack, &video_path, Some(&format!("bytes={size}-")));
     assert_eq!(past_end.status, 416);

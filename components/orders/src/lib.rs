@@ -133,6 +133,11 @@ mod adapter {
         };
         let mut builder = Response::builder();
         builder.status(reply.status);
+        // The body is whole in memory, so its length is known: players and download managers show
+        // progress from it. 204 and 304 carry no body and no length.
+        if !matches!(reply.status, 204 | 304) {
+            builder.header("content-length", reply.body.len().to_string());
+        }
         for (name, value) in reply.headers {
             builder.header(name, value);
         }
