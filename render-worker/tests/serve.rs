@@ -472,6 +472,11 @@ fn corrupt_strokes_fail_after_three_attempts() {
         assert_eq!(reason, "rendering failed 3 times: the drawing data cannot be read");
         assert!(failed.video.is_none());
     }
+    // A failed order keeps its record, so the visitor sees the reason, but not its strokes.
+    for key in [&garbled_key, &not_strokes_key] {
+        let exists: bool = redis::cmd("EXISTS").arg(key).query(&mut con).unwrap();
+        assert!(!exists, "{key} outlived the failed order");
+    }
     wait_for("the jobs to leave the queue", Duration::from_secs(10), || {
         list(&mut con, QueueKeys::PROCESSING).is_empty().then_some(())
     });

@@ -223,6 +223,8 @@ fn fail_order(
     error!(reason = %reason, "order failed");
     record.status = OrderStatus::Failed { reason };
     queue::write_record(con, &pool.keyring, keys, record)?;
+    // No render will read the strokes again, so they go now rather than at the order's expiry.
+    queue::delete(con, &[keys.strokes()])?;
     Ok(Outcome::Finished)
 }
 
