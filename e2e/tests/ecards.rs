@@ -605,6 +605,55 @@ fn provider_errors_retry_then_record() {
     assert!(second["reason"].as_str().unwrap().contains("HTTP 400"), "{stats}");
 }
 
+#[test]
+fn send_now_failure_retried_by_scheduler() {
+    // Three 500s use up the attempts made inside the request; the send then waits in the due set
+    // and a scheduler's dispatch call delivers it on the next step of the retry schedule (16 s).
+    let stack = EcardStack::start();
+    stack.provider.statuses.lock().unwrap().extend([500, 500, 500]);
+    let _scheduler = stack.start_scheduler("e2e-retry");
+    let mut body = card_request();
+    body["recipients"] = json!([{ "name": "Bob", "email": "bob@example.com" }]);
+    let created = stack.post_ecard(&body);
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let stats_url = created.json()["stats_url"].as_str().unwrap().to_owned();
+    assert_eq!(stack.provider.received().len(), 3);
+
+    let stats = reply(stack.http.get(stack.url(&stats_url)).call()).json();
+    let delivery = &stats["recipients"][0]["delivery"];
+    assert_eq!(delivery["state"], "retrying", "{delivery}");
+    assert_eq!(delivery["attempts"], 3, "{delivery}");
+    assert!(delivery["reason"].as_str().unwrap().contains("HTTP 500"), "{delivery}");
+    let next_attempt_ms = delivery["next_attempt_at_ms"].as_u64().expect("next attempt time");
+    assert_eq!(stack.due_members().len(), 1);
+
+    let received = wait_for_requests(&stack, 4, next_attempt_ms + 5_000);
+    assert_eq!(received.len(), 4, "{received:?}");
+    assert!(received[3].at_ms >= next_attempt_ms, "retried before its time");
+    for request in &received {
+        assert_eq!(request.header("idempotency-key"), Some(format!("{id}-r0").as_str()));
+    }
+    let delivered = (0..50).find_map(|_| {
+        let stats = reply(stack.http.get(stack.url(&stats_url)).call()).json();
+        let delivery = stats["recipients"][0]["delivery"].clone();
+        if delivery["state"] == "delivered" {
+            return Some(delivery);
+        }
+        thread::sleep(Duration::from_millis(100));
+        None
+    });
+    let delivered = delivered.expect("the retry is recorded as delivered");
+    assert_eq!(delivered["attempts"], 4, "{delivered}");
+    assert!(stack.due_members().is_empty(), "{:?}", stack.due_members());
+    let outbox = format!("ecard:{id}:outbox:r0");
+    assert!(!stack.keys().contains(&outbox), "{:?}", stack.keys());
+
+    // No further request after the delivery.
+    thread::sleep(Duration::from_secs(2));
+    assert_eq!(stack.provider.received().len(), 4);
+}
+
 /// Formats Unix milliseconds as RFC 3339 UTC, for `send_at` values.
 fn rfc3339_ms(unix_ms: u64) -> String {
     store::time::format_rfc3339_ms(unix_ms)

@@ -272,7 +272,7 @@ async fn create_and_send(redis: &spin_sdk::redis::Connection, config: &Config, b
         return created.reply;
     }
     let provider = &config.provider;
-    let mut delivered = 0usize;
+    let (mut delivered, mut handed_over) = (0usize, 0usize);
     for send in &created.sends {
         let (outcome, attempts) = send_with_retries(provider, &send.request).await;
         if outcome == ecards::SendOutcome::Delivered {
@@ -285,15 +285,30 @@ async fn create_and_send(redis: &spin_sdk::redis::Connection, config: &Config, b
             );
         }
         let now_ms = crate::now_ms().unwrap_or(now_ms);
-        if let Err(error) = handlers::record_delivery(
-            redis,
-            &config.keyring,
-            &created,
-            &send.recipient_id,
-            &outcome,
-            attempts,
-            now_ms,
-        ) {
+        let stored = match ecards::schedule::after_attempt(&outcome, attempts, now_ms) {
+            NextStep::RetryAt { due_at_ms, reason } => {
+                handed_over += 1;
+                handlers::hand_over_retry(
+                    redis,
+                    &config.keyring,
+                    &created,
+                    send,
+                    attempts,
+                    (due_at_ms, &reason),
+                    now_ms,
+                )
+            }
+            NextStep::Delivered | NextStep::Failed(_) => handlers::record_delivery(
+                redis,
+                &config.keyring,
+                &created,
+                &send.recipient_id,
+                &outcome,
+                attempts,
+                now_ms,
+            ),
+        };
+        if let Err(error) = stored {
             eprintln!(
                 "ecards: could not store the delivery state ecard_id={} recipient_id={}: {error:#}",
                 created.id, send.recipient_id
@@ -301,7 +316,7 @@ async fn create_and_send(redis: &spin_sdk::redis::Connection, config: &Config, b
         }
     }
     eprintln!(
-        "ecards: e-card send finished ecard_id={} recipients={} delivered={delivered} provider={}",
+        "ecards: e-card send finished ecard_id={} recipients={} delivered={delivered} retrying={handed_over} provider={}",
         created.id,
         created.sends.len(),
         provider.provider().as_str()

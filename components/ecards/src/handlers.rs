@@ -17,10 +17,8 @@ use crate::storage::{
 ///
 /// Scheduled sends follow the `ecards` crate's schedule (1 s, 4 s, 16 s, 60 s) through the due
 /// set. A send now cannot wait that long inside one request, so it makes at most two quick
-/// retries [`IN_REQUEST_RETRY_DELAY_MS`] apart: three attempts per recipient in all.
-///
-/// NOTE: a send now that still fails after these attempts stays `failed`; it is not handed to the
-/// due set for the later retries that scheduled sends get.
+/// retries [`IN_REQUEST_RETRY_DELAY_MS`] apart. A send that still fails with a retryable error is
+/// then handed to the due set ([`hand_over_retry`]) for the rest of that schedule.
 pub const IN_REQUEST_RETRIES: u32 = 2;
 
 /// Wait before each in-request retry, in milliseconds.
@@ -110,6 +108,8 @@ pub struct PendingSend {
     pub recipient_id: String,
     /// The provider request.
     pub request: ecards::HttpRequest,
+    /// The recipient's link tokens, kept in case the send is handed to the due set for a retry.
+    pub links: PendingLinks,
 }
 
 /// A created, stored e-card and the mail still to send.
@@ -194,7 +194,7 @@ fn store_and_build(
         let links = PendingLinks { pixel_token: pixel_token.as_text(), view_token: view_token.as_text() };
         if due_at_ms.is_none() {
             let request = build_send(config, &card, person, &id, &recipient_id, &links)?;
-            sends.push(PendingSend { recipient_id: recipient_id.clone(), request });
+            sends.push(PendingSend { recipient_id: recipient_id.clone(), request, links });
         } else {
             outbox.push((recipient_id.clone(), links));
         }
@@ -300,6 +300,35 @@ fn write_ecard(
         storage::schedule(redis, id, due_at_ms)?;
     }
     Ok(())
+}
+
+/// Hands a send-now recipient whose attempts so far failed with retryable errors to the due set:
+/// its link tokens go to the outbox, its delivery state becomes `retrying` with the next attempt
+/// time, and the e-card is due then, so a dispatcher makes the remaining attempts.
+pub fn hand_over_retry(
+    redis: &impl RedisCommands,
+    keyring: &Keyring,
+    created: &CreatedEcard,
+    send: &PendingSend,
+    attempts: u32,
+    retry: (u64, &str),
+    now_ms: u64,
+) -> anyhow::Result<()> {
+    let (due_at_ms, reason) = retry;
+    let keys = EcardKeys::new(&created.id);
+    let expires_at_ms = created.record.expires_at_ms;
+    storage::set_sealed(redis, keyring, &keys.outbox(&send.recipient_id), &send.links, expires_at_ms)?;
+    let delivery = Delivery {
+        state: "retrying".into(),
+        reason: Some(reason.to_owned()),
+        attempts,
+        updated_at_ms: now_ms,
+        scheduled_at_ms: None,
+        next_attempt_at_ms: Some(due_at_ms),
+    };
+    storage::set_sealed(redis, keyring, &keys.delivery(&send.recipient_id), &delivery, expires_at_ms)?;
+    // The due-set entry goes last, so a dispatcher finds the outbox and the state in place.
+    storage::schedule(redis, &created.id, due_at_ms)
 }
 
 /// Stores one recipient's final send outcome after `attempts` attempts.
