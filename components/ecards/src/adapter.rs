@@ -273,6 +273,9 @@ async fn create_and_send(redis: &spin_sdk::redis::Connection, config: &Config, b
     }
     let provider = &config.provider;
     let (mut delivered, mut handed_over) = (0usize, 0usize);
+    // The earliest retry of a handed-over send. The e-card enters the due set only after every
+    // send of this request is recorded, so no dispatcher takes a recipient this request still sends.
+    let mut first_retry_ms: Option<u64> = None;
     for send in &created.sends {
         let (outcome, attempts) = send_with_retries(provider, &send.request).await;
         if outcome == ecards::SendOutcome::Delivered {
@@ -288,6 +291,7 @@ async fn create_and_send(redis: &spin_sdk::redis::Connection, config: &Config, b
         let stored = match ecards::schedule::after_attempt(&outcome, attempts, now_ms) {
             NextStep::RetryAt { due_at_ms, reason } => {
                 handed_over += 1;
+                first_retry_ms = Some(first_retry_ms.map_or(due_at_ms, |first| first.min(due_at_ms)));
                 handlers::hand_over_retry(
                     redis,
                     &config.keyring,
@@ -314,6 +318,11 @@ async fn create_and_send(redis: &spin_sdk::redis::Connection, config: &Config, b
                 created.id, send.recipient_id
             );
         }
+    }
+    if let Some(due_at_ms) = first_retry_ms
+        && let Err(error) = storage::schedule(redis, &created.id, due_at_ms)
+    {
+        eprintln!("ecards: could not put the e-card in the due set ecard_id={}: {error:#}", created.id);
     }
     eprintln!(
         "ecards: e-card send finished ecard_id={} recipients={} delivered={delivered} retrying={handed_over} provider={}",

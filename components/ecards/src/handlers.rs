@@ -302,9 +302,9 @@ fn write_ecard(
     Ok(())
 }
 
-/// Hands a send-now recipient whose attempts so far failed with retryable errors to the due set:
-/// its link tokens go to the outbox, its delivery state becomes `retrying` with the next attempt
-/// time, and the e-card is due then, so a dispatcher makes the remaining attempts.
+/// Hands a send-now recipient whose attempts so far failed with retryable errors to the due set.
+/// Its link tokens go to the outbox and its delivery state becomes `retrying` with the next attempt
+/// time. The caller then puts the e-card in the due set, so a dispatcher makes the remaining attempts.
 pub fn hand_over_retry(
     redis: &impl RedisCommands,
     keyring: &Keyring,
@@ -326,9 +326,7 @@ pub fn hand_over_retry(
         scheduled_at_ms: None,
         next_attempt_at_ms: Some(due_at_ms),
     };
-    storage::set_sealed(redis, keyring, &keys.delivery(&send.recipient_id), &delivery, expires_at_ms)?;
-    // The due-set entry goes last, so a dispatcher finds the outbox and the state in place.
-    storage::schedule(redis, &created.id, due_at_ms)
+    storage::set_sealed(redis, keyring, &keys.delivery(&send.recipient_id), &delivery, expires_at_ms)
 }
 
 /// Stores one recipient's final send outcome after `attempts` attempts.
