@@ -376,8 +376,8 @@ fn send_now_reaches_provider_per_recipient() {
 
 #[test]
 fn unset_mail_token_records_failure_and_sends_nothing() {
-    // The default `mail_api_token` is empty: the card is accepted and stored, no request leaves
-    // the component, and the stats say why nothing was delivered.
+    // The default `mail_api_token` is empty. The card is accepted and stored, no request leaves
+    // the component, and the stats give the reason nothing was delivered.
     let redis = RedisServer::start();
     let provider = StandIn::start();
     let mut variables = stack_variables(&redis, "resend", &provider, DISPATCH_SECRET);
@@ -607,7 +607,7 @@ fn provider_errors_retry_then_record() {
 
 #[test]
 fn send_now_failure_retried_by_scheduler() {
-    // Three 500s use up the attempts made inside the request; the send then waits in the due set
+    // Three 500s use up the attempts made inside the request. The send then waits in the due set,
     // and a scheduler's dispatch call delivers it on the next step of the retry schedule (16 s).
     let stack = EcardStack::start();
     stack.provider.statuses.lock().unwrap().extend([500, 500, 500]);

@@ -472,7 +472,7 @@ fn corrupt_strokes_fail_after_three_attempts() {
         assert_eq!(reason, "rendering failed 3 times: the drawing data cannot be read");
         assert!(failed.video.is_none());
     }
-    // A failed order keeps its record, so the visitor sees the reason, but not its strokes.
+    // A failed order keeps its record, which shows the reason, but not its strokes.
     for key in [&garbled_key, &not_strokes_key] {
         let exists: bool = redis::cmd("EXISTS").arg(key).query(&mut con).unwrap();
         assert!(!exists, "{key} outlived the failed order");

@@ -67,17 +67,18 @@ impl EcardKeys {
         format!("ecard:{}:hits:{recipient_id}", self.id)
     }
 
-    /// A scheduled recipient's sealed [`PendingLinks`].
+    /// Returns the key of a recipient's sealed [`PendingLinks`], kept until a scheduled or retried
+    /// send is final.
     pub fn outbox(&self, recipient_id: &str) -> String {
         format!("ecard:{}:outbox:{recipient_id}", self.id)
     }
 
-    /// A recipient's send marker (plain text, no personal data).
+    /// Returns the key of a recipient's send marker (plain text, no personal data).
     pub fn send_marker(&self, recipient_id: &str) -> String {
         format!("ecard:{}:send:{recipient_id}", self.id)
     }
 
-    /// A dispatcher's claim on the e-card (plain text, no personal data).
+    /// Returns the key of a dispatcher's claim on the e-card (plain text, no personal data).
     pub fn dispatch_claim(&self) -> String {
         format!("ecard:{}:dispatch", self.id)
     }
